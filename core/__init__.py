@@ -1,0 +1,1 @@
+"""CNN Playground core: layers, models, losses and optimizers in pure Python + NumPy (runs under Pyodide)."""

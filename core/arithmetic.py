@@ -1,0 +1,80 @@
+"""Layer arithmetic: output sizes, padding, parameter and multiplication counts.
+
+The one place these formulas live; layers, the layer table and the playground all ask here.
+"""
+
+
+def check_positive_int(value, what, owner):
+    """Return `value` as an int, or raise ValueError naming `owner` if it is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int,)) and not hasattr(value, "__index__"):
+        raise ValueError(f"{owner}: {what} must be a positive integer, got {value!r}")
+    value = int(value)
+    if value < 1:
+        raise ValueError(f"{owner}: {what} must be a positive integer, got {value}")
+    return value
+
+
+def pair(value, what, owner):
+    """2 -> (2, 2); (2, 3) -> (2, 3); each checked positive."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{owner}: {what} must be an int or a pair of ints, got {value!r}")
+        return tuple(check_positive_int(v, what, owner) for v in value)
+    v = check_positive_int(value, what, owner)
+    return (v, v)
+
+
+def check_padding(padding, owner):
+    """Padding is "valid", "same" or a non-negative int (zero padding on every side)."""
+    if isinstance(padding, str):
+        p = padding.lower()
+        if p not in ("valid", "same"):
+            raise ValueError(f"{owner}: padding must be 'valid', 'same' or an int, got {padding!r}")
+        return p
+    if isinstance(padding, bool) or not hasattr(padding, "__index__") or int(padding) < 0:
+        raise ValueError(f"{owner}: padding must be 'valid', 'same' or a non-negative int, got {padding!r}")
+    return int(padding)
+
+
+def pad_amounts(n, k, stride, padding):
+    """Zero padding (before, after) along one axis of length n for a window k with this stride.
+
+    "same" follows Keras/TensorFlow: the output has ceil(n / stride) positions and the extra
+    pixel of an odd total goes after.
+    """
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = -(-n // stride)
+        total = max((out - 1) * stride + k - n, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+def output_length(n, k, stride, padding):
+    """Output positions along one axis: floor((n + pads - k) / stride) + 1 (0 if the window does not fit)."""
+    before, after = pad_amounts(n, k, stride, padding)
+    span = n + before + after - k
+    return span // stride + 1 if span >= 0 else 0
+
+
+def conv_params(kernel_size, in_channels, filters, use_bias=True):
+    """k'(k*h*w + 1): every filter has h*w*k weights and one bias (weight sharing)."""
+    kh, kw = kernel_size
+    return filters * (kh * kw * in_channels + (1 if use_bias else 0))
+
+
+def conv_mults(output_hw, kernel_size, in_channels, filters, use_bias=True):
+    """Multiplications per example, counting the bias as one, as the lecture does: Ho*Wo*(h*w*k+1)*k'."""
+    ho, wo = output_hw
+    kh, kw = kernel_size
+    return ho * wo * (kh * kw * in_channels + (1 if use_bias else 0)) * filters
+
+
+def dense_params(in_features, units, use_bias=True):
+    return units * (in_features + (1 if use_bias else 0))
+
+
+def dense_mults(in_features, units, use_bias=True):
+    """A fully connected layer multiplies every input by every unit's weight (+1 for the bias, as above)."""
+    return units * (in_features + (1 if use_bias else 0))
