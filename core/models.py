@@ -1,0 +1,429 @@
+"""Models: a graph of layers (Functional API) with Sequential as the straight-line case, LeNet-5, fit, save/load.
+
+    model = models.lenet5()
+    params = model.init(seed=0)                                   # {layer_name: {"kernel", "bias"}}
+    logits = model.apply(params, x)                               # x (N, 32, 32, 1) -> (N, 10)
+    loss, grads = model.value_and_grad(params, x, y, loss="categorical_crossentropy")
+    history = model.fit(x, y, epochs=1, batch_size=64, optimizer="adam", validation_data=(xv, yv))
+"""
+import io
+import json
+import math
+import zipfile
+
+import numpy as np
+
+from . import layers as L
+from . import losses, optimizers
+
+FORMAT = "cnn-playground-weights/1"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN/inf loss. `.params` holds the last parameters whose loss was finite."""
+
+    def __init__(self, message, params, history):
+        super().__init__(message)
+        self.params, self.history = params, history
+
+
+class History:
+    """What fit returns: `.history` (Keras' dict of per-epoch lists) and the trained `.params`."""
+
+    def __init__(self):
+        self.history = {"loss": [], "accuracy": []}
+        self.params = None
+
+
+def _snake(kind):
+    out = "".join("_" + ch.lower() if ch.isupper() else ch for ch in kind).lstrip("_")
+    return out.replace("2_d", "2d")
+
+
+class Model:
+    """A directed acyclic graph of layers from one Input to one output tensor (Keras' Functional API).
+
+        inputs = layers.Input((28, 28, 1))
+        a = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+        b = layers.Conv2D(8, 5, padding="same", activation="relu")(inputs)
+        x = layers.Flatten()(layers.Concatenate()([a, b]))
+        model = models.Model(inputs, layers.Dense(10)(x))
+    """
+
+    kind = "Model"
+
+    def __init__(self, inputs, outputs, name="model"):
+        if not isinstance(inputs, L.Node) or not isinstance(inputs.layer, L.InputLayer):
+            raise ValueError("Model: inputs must be the tensor returned by layers.Input(shape)")
+        if not isinstance(outputs, L.Node):
+            raise ValueError("Model: outputs must be a tensor made by calling layers on the input")
+        self.name = name
+        self.params = None          # fit() keeps the latest (finite) params here, Keras-style
+        self.stop_training = False  # a callback may set this to end fit() after the current batch
+        self.nodes = self._topological(inputs, outputs)
+        self._name_layers()
+        self.index = {id(n): i for i, n in enumerate(self.nodes)}
+        # For each node: positions of its input nodes; consumers tell the backward pass where gradients go.
+        self.inputs_of = [[self.index[id(p)] for p in n.inputs] for n in self.nodes]
+
+    @staticmethod
+    def _topological(inputs, outputs):
+        order, seen = [], set()
+
+        def visit(node, stack):
+            if id(node) in seen:
+                return
+            if id(node) in stack:
+                raise ValueError("Model: the layer graph has a cycle")
+            for p in node.inputs:
+                visit(p, stack | {id(node)})
+            seen.add(id(node))
+            order.append(node)
+
+        visit(outputs, frozenset())
+        if order[0] is not inputs:
+            raise ValueError("Model: outputs are not computed from the given inputs")
+        return order
+
+    def _name_layers(self):
+        taken = {n.layer.name for n in self.nodes if n.layer.name}
+        counts = {}
+        for n in self.nodes:
+            if n.layer.name:
+                continue
+            base = "input" if isinstance(n.layer, L.InputLayer) else _snake(n.layer.kind)
+            while True:
+                k = counts.get(base, 0)
+                counts[base] = k + 1
+                name = base if k == 0 else f"{base}_{k}"
+                if name not in taken:
+                    break
+            n.layer.name = name
+            taken.add(name)
+        names = [n.layer.name for n in self.nodes]
+        if len(set(names)) != len(names):
+            dup = sorted({x for x in names if names.count(x) > 1})
+            raise ValueError(f"Model: layer names must be unique, repeated: {', '.join(dup)}")
+
+    # -- description -----------------------------------------------------------------------------------------
+    @property
+    def layers(self):
+        return [n.layer for n in self.nodes[1:]]
+
+    @property
+    def input_shape(self):
+        return self.nodes[0].shape
+
+    @property
+    def output_shape(self):
+        return self.nodes[-1].shape
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def layer_table(self):
+        """One dict per layer: name, kind, output_shape (no batch axis), params, mults (per example)."""
+        return [{"name": l.name, "kind": l.kind, "output_shape": tuple(l.output_shape), "params": l.count_params(),
+                 "mults": l.mults()} for l in self.layers]
+
+    def summary(self, print_fn=print):
+        """Print (and return) a Keras-like table of layers, output shapes, parameters and multiplications."""
+        rows = [("Layer (type)", "Output shape", "Param #", "Mult #")]
+        rows += [(f"{r['name']} ({r['kind']})", str((None,) + r["output_shape"]), f"{r['params']:,}",
+                  f"{r['mults']:,}") for r in self.layer_table()]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        line = "-" * (sum(widths) + 6)
+        fmt = lambda r: f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
+        text = "\n".join([f'Model: "{self.name}"', line, fmt(rows[0]), line, *map(fmt, rows[1:]), line,
+                          f"Total params: {self.count_params():,}",
+                          f"Multiplications per example: {sum(l.mults() for l in self.layers):,}"])
+        if print_fn:
+            print_fn(text)
+        return text
+
+    # -- parameters ------------------------------------------------------------------------------------------
+    def init(self, seed=0):
+        """Fresh params {layer_name: {"kernel": ..., "bias": ...}} (Glorot-uniform kernels, zero biases)."""
+        rng = np.random.default_rng(seed)
+        params = {}
+        for layer in self.layers:
+            p = layer.init(rng)
+            if p:
+                params[layer.name] = p
+        return params
+
+    def check_params(self, params, where="params"):
+        """Raise ValueError if params do not fit this architecture (missing/extra layers, wrong shapes)."""
+        expected = {l.name: l for l in self.layers if l.weights}
+        missing = sorted(set(expected) - set(params))
+        extra = sorted(set(params) - set(expected))
+        if missing or extra:
+            raise ValueError(f"{where} do not match model '{self.name}': "
+                             + (f"missing layers {missing}" if missing else "")
+                             + ("; " if missing and extra else "") + (f"unexpected layers {extra}" if extra else ""))
+        reference = self.init(seed=0)
+        for name, layer in expected.items():
+            if set(params[name]) != set(layer.weights):
+                raise ValueError(f"{where}: layer '{name}' has weights {sorted(params[name])}, "
+                                 f"expected {sorted(layer.weights)}")
+            for w in layer.weights:
+                got, want = np.shape(params[name][w]), reference[name][w].shape
+                if tuple(got) != want:
+                    raise ValueError(f"{where}: {layer.kind} '{name}' {w} has shape {tuple(got)}, expected {want}")
+
+    # -- forward and backward --------------------------------------------------------------------------------
+    def _check_input(self, x):
+        shape = np.shape(x)
+        if tuple(shape[1:]) != self.input_shape:
+            raise ValueError(f"model '{self.name}' expects input (N, {', '.join(map(str, self.input_shape))}), "
+                             f"got shape {tuple(shape)}")
+
+    def forward(self, params, x, training=False, rng=None):
+        """Run every layer; returns (outputs per node, caches per node) for `backward`."""
+        self._check_input(x)
+        outs, caches = [x], [None]
+        for i in range(1, len(self.nodes)):
+            layer = self.nodes[i].layer
+            ins = self.inputs_of[i]
+            arg = [outs[j] for j in ins] if layer.merges else outs[ins[0]]
+            out, cache = layer.forward(params.get(layer.name, {}), arg, training, rng)
+            outs.append(out)
+            caches.append(cache)
+        return outs, caches
+
+    def backward(self, params, dout, caches):
+        """Gradients of every layer's params given dL/d(output); branches' gradients are summed."""
+        douts = [None] * len(self.nodes)
+        douts[-1] = dout
+        grads = {}
+        for i in range(len(self.nodes) - 1, 0, -1):
+            if douts[i] is None:
+                continue        # a node nothing downstream uses
+            layer = self.nodes[i].layer
+            ins = self.inputs_of[i]
+            need_dx = any(j != 0 for j in ins)   # nobody needs dL/d(input image)
+            dx, g = layer.backward(params.get(layer.name, {}), douts[i], caches[i], need_dx)
+            douts[i] = caches[i] = None           # free memory as we go
+            if g:
+                grads[layer.name] = g
+            for j, d in zip(ins, dx if layer.merges else [dx]):
+                if j == 0 or d is None:
+                    continue
+                douts[j] = d if douts[j] is None else douts[j] + d
+        return grads
+
+    def apply(self, params, x, training=False, return_activations=False, rng=None):
+        """x (N, *input_shape) -> output (N, *output_shape); with return_activations, a dict of every layer's output
+        ({"input": x, layer_name: output, ...}, in order) for feature-map views."""
+        outs, _ = self.forward(params, x, training, rng)
+        if return_activations:
+            return {n.layer.name: o for n, o in zip(self.nodes, outs)}
+        return outs[-1]
+
+    def value_and_grad(self, params, x, y, loss="categorical_crossentropy", training=False, rng=None, **loss_kwargs):
+        """(loss, grads) for a batch x (N, ...) with labels y (N,) ints or (N, K) one-hot; grads has params' tree.
+
+        training=True turns dropout on (then pass rng); the default keeps it deterministic."""
+        loss_fn = losses.get(loss, **loss_kwargs)
+        outs, caches = self.forward(params, x, training, rng)
+        value, dout = loss_fn(outs[-1], y)
+        return value, self.backward(params, dout, caches)
+
+    def predict(self, params, x, batch_size=256):
+        """Outputs for x in batches (no dropout)."""
+        return np.concatenate([self.apply(params, x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    def evaluate(self, params, x, y, loss="categorical_crossentropy", batch_size=256, **loss_kwargs):
+        """(mean loss, accuracy) over x, y in batches."""
+        loss_fn = losses.get(loss, **loss_kwargs)
+        total, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            out = self.apply(params, x[i:i + batch_size])
+            yb = y[i:i + batch_size]
+            total += float(loss_fn(out, yb)[0]) * len(out)
+            labels = yb.argmax(axis=1) if np.ndim(yb) == 2 else yb
+            correct += int((out.argmax(axis=1) == labels).sum())
+        return total / len(x), correct / len(x)
+
+    def fit(self, x, y, epochs=1, batch_size=32, optimizer="adam", loss="categorical_crossentropy",
+            validation_data=None, callbacks=(), params=None, seed=0, shuffle=True, **loss_kwargs):
+        """Train with shuffled mini-batches; returns a History (per-epoch loss/accuracy, val_* with validation_data).
+
+        Starts from `params`, else model.params, else model.init(seed). model.params always holds the latest params
+        whose loss was finite. Callbacks are objects with any of on_train_batch_end(step, logs) and
+        on_epoch_end(epoch, logs); one may set model.stop_training = True. A NaN/inf loss raises NonFiniteLossError.
+        """
+        x, y = np.asarray(x), np.asarray(y)
+        if len(x) != len(y):
+            raise ValueError(f"fit: {len(x)} inputs but {len(y)} labels")
+        if len(x) == 0:
+            raise ValueError("fit: no training examples")
+        self._check_input(x[:1])
+        opt = optimizers.get(optimizer)
+        loss_fn = losses.get(loss, **loss_kwargs)
+        params = params if params is not None else self.params if self.params is not None else self.init(seed)
+        self.check_params(params)
+        self.params = params
+        state = opt.init(params)
+        rng = np.random.default_rng(seed)
+        history = History()
+        self.stop_training = False
+        steps = math.ceil(len(x) / batch_size)
+        for epoch in range(epochs):
+            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+            seen, total, correct = 0, 0.0, 0
+            for step in range(steps):
+                idx = order[step * batch_size:(step + 1) * batch_size]
+                xb, yb = x[idx], y[idx]
+                outs, caches = self.forward(params, xb, True, rng)
+                value, dout = loss_fn(outs[-1], yb)
+                value = float(value)
+                if not math.isfinite(value):
+                    history.params = self.params
+                    raise NonFiniteLossError(
+                        f"training stopped: the loss became {value} at epoch {epoch + 1}, batch {step + 1} "
+                        f"(often a learning rate that is too high); params are kept at their last finite values",
+                        self.params, history)
+                self.params = params          # their loss was finite: the last good params
+                grads = self.backward(params, dout, caches)
+                params, state = opt.update(grads, state, params)
+                labels = yb.argmax(axis=1) if yb.ndim == 2 else yb
+                correct += int((outs[-1].argmax(axis=1) == labels).sum())
+                seen += len(idx)
+                total += value * len(idx)
+                for cb in callbacks:
+                    if hasattr(cb, "on_train_batch_end"):
+                        cb.on_train_batch_end(step, {"loss": value, "epoch": epoch, "seen": seen, "steps": steps})
+                if self.stop_training:
+                    break
+            # params after the last update are only "good" once a finite loss confirms them; keep both honest:
+            if all(np.isfinite(a).all() for layer in params.values() for a in layer.values()):
+                self.params = params
+            logs = {"loss": total / seen, "accuracy": correct / seen}
+            if validation_data is not None:
+                logs["val_loss"], logs["val_accuracy"] = self.evaluate(self.params, *validation_data, loss=loss_fn)
+            for k, v in logs.items():
+                history.history.setdefault(k, []).append(v)
+            for cb in callbacks:
+                if hasattr(cb, "on_epoch_end"):
+                    cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        history.params = self.params
+        return history
+
+    # -- architecture as plain data ----------------------------------------------------------------------------
+    def get_config(self):
+        """The architecture as JSON-able data: layers in order with their kind, config and input layers."""
+        return {"class": self.kind, "name": self.name,
+                "layers": [{"name": n.layer.name, "kind": n.layer.kind, "config": n.layer.config(),
+                            "inputs": [p.layer.name for p in n.inputs]} for n in self.nodes]}
+
+
+class Sequential(Model):
+    """A plain stack: Sequential([Input((32, 32, 1)), Conv2D(6, 5), ...]) or Sequential([...], input_shape=(32, 32, 1))."""
+
+    kind = "Sequential"
+
+    def __init__(self, layers, input_shape=None, name="sequential"):
+        layers = list(layers)
+        if layers and isinstance(layers[0], L.Node):
+            inputs, layers = layers[0], layers[1:]
+        elif input_shape is not None:
+            inputs = L.Input(input_shape)
+        else:
+            raise ValueError("Sequential: give the input shape, as Input(shape) first or input_shape=(H, W, C)")
+        if not layers:
+            raise ValueError("Sequential: add at least one layer")
+        x = inputs
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, L.Layer) or layer.merges:
+                raise ValueError(f"Sequential: item {i + 1} ({layer!r}) is not a single-input layer")
+            try:
+                x = layer(x)
+            except ValueError as e:
+                raise ValueError(f"Sequential: layer {i + 1} ({layer.kind}) cannot follow an output of shape "
+                                 f"(None, {', '.join(map(str, x.shape))}): {e}") from None
+        super().__init__(inputs, x, name)
+
+
+def lenet5(activation="relu", pooling="max", input_shape=(32, 32, 1), classes=10, dropout=0.0):
+    """LeNet-5 as in the lecture: C1 6@5x5 - S2 - C3 16@5x5 - S4 - C5 120@5x5 - F6 84 - OUTPUT 10 (logits).
+
+    61,706 weights: 156, 0, 2416, 0, 48120, 0 (flatten), 10164, 850.
+    """
+    pool = {"max": L.MaxPooling2D, "average": L.AveragePooling2D, "avg": L.AveragePooling2D}[pooling]
+    stack = [L.Input(input_shape, name="input"),
+             L.Conv2D(6, 5, activation=activation, name="C1"), pool(2, name="S2"),
+             L.Conv2D(16, 5, activation=activation, name="C3"), pool(2, name="S4"),
+             L.Conv2D(120, 5, activation=activation, name="C5"), L.Flatten(name="flatten"),
+             L.Dense(84, activation=activation, name="F6")]
+    if dropout:
+        stack.append(L.Dropout(dropout, name="dropout"))
+    stack.append(L.Dense(classes, name="OUTPUT"))
+    return Sequential(stack, name="lenet5")
+
+
+def from_config(config):
+    """Rebuild a Model/Sequential from get_config() data."""
+    try:
+        nodes = {}
+        for spec in config["layers"]:
+            if spec["kind"] == "Input":
+                nodes[spec["name"]] = L.Input(spec["config"]["shape"], name=spec["name"])
+                continue
+            layer = L.from_config(spec["kind"], spec["config"], spec["name"])
+            ins = [nodes[name] for name in spec["inputs"]]
+            nodes[spec["name"]] = layer(ins if layer.merges else ins[0])
+        first, last = config["layers"][0]["name"], config["layers"][-1]["name"]
+        return Model(nodes[first], nodes[last], name=config.get("name", "model"))
+    except (KeyError, TypeError, IndexError) as e:
+        raise ValueError(f"model architecture is malformed ({type(e).__name__}: {e})") from None
+
+
+def save(path, model, params):
+    """Write params and the architecture (JSON) into one .npz; arrays only, so loading never unpickles."""
+    model.check_params(params)
+    arrays = {f"{layer}/{w}": np.asarray(a) for layer, ws in params.items() for w, a in ws.items()}
+    arrays["__format__"] = np.array(FORMAT)
+    arrays["__architecture__"] = np.array(json.dumps(model.get_config()))
+    np.savez(path, **arrays)
+
+
+def load(path):
+    """Read a .npz written by `save` (or core.jax's training scripts) -> (model, params). Path or file-like/bytes.
+
+    Raises ValueError saying what is wrong with a truncated, pickled, foreign or mismatched file.
+    """
+    where = getattr(path, "name", path) if not isinstance(path, (bytes, bytearray)) else "<bytes>"
+    source = io.BytesIO(path) if isinstance(path, (bytes, bytearray)) else path
+    try:
+        with np.load(source, allow_pickle=False) as data:
+            files = {k: data[k] for k in data.files}
+    except ValueError as e:
+        if "pickle" in str(e).lower():
+            raise ValueError(f"weights file {where!r} contains pickled objects, which are never loaded "
+                             f"(only plain arrays are allowed)") from None
+        raise ValueError(f"weights file {where!r} is not a valid .npz file: {e}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
+        raise ValueError(f"weights file {where!r} is truncated or not a .npz file ({type(e).__name__}: {e})") from None
+    if files.get("__format__") is None or str(files["__format__"]) != FORMAT:
+        raise ValueError(f"weights file {where!r} is not a CNN Playground weights file (no '__format__' = {FORMAT!r})")
+    try:
+        config = json.loads(str(files.pop("__architecture__")))
+    except (KeyError, json.JSONDecodeError) as e:
+        raise ValueError(f"weights file {where!r} has no readable architecture: {e}") from None
+    files.pop("__format__")
+    model = from_config(config)
+    params = {}
+    for key, arr in files.items():
+        layer, _, w = key.partition("/")
+        if arr.dtype.kind != "f":
+            raise ValueError(f"weights file {where!r}: {key} has dtype {arr.dtype}, expected floating point")
+        params.setdefault(layer, {})[w] = arr
+    model.check_params(params, where=f"weights file {where!r}")
+    for layer, ws in params.items():
+        for w, a in ws.items():
+            if not np.isfinite(a).all():
+                raise ValueError(f"weights file {where!r}: {layer}/{w} contains NaN or inf")
+    return model, params
