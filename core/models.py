@@ -275,8 +275,9 @@ class Model:
             for step in range(steps):
                 idx = order[step * batch_size:(step + 1) * batch_size]
                 xb, yb = x[idx], y[idx]
-                outs, caches = self.forward(params, xb, True, rng)
-                value, dout = loss_fn(outs[-1], yb)
+                with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, plainly
+                    outs, caches = self.forward(params, xb, True, rng)
+                    value, dout = loss_fn(outs[-1], yb)
                 value = float(value)
                 if not math.isfinite(value):
                     history.params = self.params
@@ -395,8 +396,20 @@ def load(path):
 
     Raises ValueError saying what is wrong with a truncated, pickled, foreign or mismatched file.
     """
-    where = getattr(path, "name", path) if not isinstance(path, (bytes, bytearray)) else "<bytes>"
-    source = io.BytesIO(path) if isinstance(path, (bytes, bytearray)) else path
+    where = str(getattr(path, "name", path)) if not isinstance(path, (bytes, bytearray)) else "<bytes>"
+    if isinstance(path, (bytes, bytearray)):
+        source = io.BytesIO(path)
+    elif hasattr(path, "read"):
+        source = io.BytesIO(path.read())
+    else:
+        try:
+            with open(path, "rb") as f:
+                source = io.BytesIO(f.read())
+        except OSError as e:
+            raise ValueError(f"cannot read weights file {where!r}: {e.strerror}") from None
+    if source.getvalue()[:4] != b"PK\x03\x04":
+        # np.load would take any other bytes for a pickle; say what it really is
+        raise ValueError(f"weights file {where!r} is truncated or not a .npz file (it does not start like a zip archive)")
     try:
         with np.load(source, allow_pickle=False) as data:
             files = {k: data[k] for k in data.files}

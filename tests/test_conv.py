@@ -1,0 +1,106 @@
+"""Convolution and pooling against SciPy references, over strides, paddings and channel counts."""
+import numpy as np
+import pytest
+from scipy import signal
+
+from core import arithmetic, conv, pooling
+
+
+def reference_conv(x, k, b, stride, padding):
+    """Cross-correlation with scipy per (image, filter), then subsample by the stride."""
+    n, h, w, c = x.shape
+    kh, kw, _, f = k.shape
+    ph = arithmetic.pad_amounts(h, kh, stride, padding)
+    pw = arithmetic.pad_amounts(w, kw, stride, padding)
+    xp = np.pad(x, ((0, 0), ph, pw, (0, 0)))
+    out = np.stack([np.stack([signal.correlate(xp[i], k[:, :, :, j], mode="valid")[:, :, 0] for j in range(f)], -1)
+                    for i in range(n)])
+    return out[:, ::stride, ::stride, :] + b
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same", 1, 2])
+@pytest.mark.parametrize("channels,filters,ksize", [(1, 1, 3), (3, 4, 3), (2, 5, 5), (4, 2, 1)])
+def test_conv_matches_scipy(stride, padding, channels, filters, ksize):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 9, 11, channels))
+    k = rng.standard_normal((ksize, ksize, channels, filters))
+    b = rng.standard_normal(filters)
+    out, _ = conv.conv2d_forward(x, k, b, stride, padding)
+    ref = reference_conv(x, k, b, stride, padding)
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_same_padding_keeps_ceil_size():
+    x = np.zeros((1, 256, 256, 3), np.float32)
+    k = np.zeros((3, 3, 3, 64), np.float32)
+    assert conv.conv2d_forward(x, k, None, 2, "same")[0].shape == (1, 128, 128, 64)
+
+
+def test_single_image_convenience():
+    rng = np.random.default_rng(1)
+    img, k = rng.random((12, 10)), rng.random((3, 3))
+    np.testing.assert_allclose(conv.conv2d(img, k), signal.correlate2d(img, k, mode="valid"), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(x=(1, 3, 3, 1), k=(5, 5, 1, 2)), r"kernel 5x5 is larger than the input 3x3"),
+    (dict(x=(1, 8, 8, 3), k=(3, 3, 1, 2)), r"expects 1 input channels, got input of shape \(1, 8, 8, 3\)"),
+    (dict(x=(8, 8, 3), k=(3, 3, 3, 2)), r"expects a 4-D input \(N, H, W, C\), got shape \(8, 8, 3\)"),
+    (dict(x=(1, 8, 8, 1), k=(3, 3, 1, 2), stride=0), r"strides must be a positive integer, got 0"),
+])
+def test_conv_bad_inputs_raise_clearly(bad, match):
+    x, k = np.zeros(bad["x"]), np.zeros(bad["k"])
+    with pytest.raises(ValueError, match=match):
+        conv.conv2d_forward(x, k, None, bad.get("stride", 1), "valid", name="Conv2D 'c1'")
+
+
+def reference_pool(x, size, stride, padding, reduce):
+    n, h, w, c = x.shape
+    ph = arithmetic.pad_amounts(h, size, stride, padding)
+    pw = arithmetic.pad_amounts(w, size, stride, padding)
+    ho = arithmetic.output_length(h, size, stride, padding)
+    wo = arithmetic.output_length(w, size, stride, padding)
+    out = np.zeros((n, ho, wo, c))
+    for i in range(ho):
+        for j in range(wo):
+            r0, c0 = i * stride - ph[0], j * stride - pw[0]
+            win = x[:, max(r0, 0):r0 + size, max(c0, 0):c0 + size, :]   # pads are left out
+            out[:, i, j, :] = reduce(win, axis=(1, 2))
+    return out
+
+
+@pytest.mark.parametrize("size,stride,padding", [(2, None, "valid"), (2, 2, "same"), (3, 2, "valid"),
+                                                 (3, 2, "same"), (3, 1, "same"), (2, 1, "valid")])
+def test_pooling_matches_loops(size, stride, padding):
+    x = np.random.default_rng(2).standard_normal((2, 7, 8, 3))
+    s = size if stride is None else stride
+    mx, _ = pooling.max_pool_forward(x, size, stride, padding)
+    av, _ = pooling.avg_pool_forward(x, size, stride, padding)
+    np.testing.assert_allclose(mx, reference_pool(x, size, s, padding, np.max))
+    np.testing.assert_allclose(av, reference_pool(x, size, s, padding, np.mean))
+
+
+def test_max_pool_argmax_points_at_the_maximum():
+    x = np.random.default_rng(3).standard_normal((1, 6, 6, 2))
+    out, _ = pooling.max_pool_forward(x, 3, 2, "same")
+    rows, cols = pooling.max_pool_argmax(x, 3, 2, "same")
+    picked = x[0, rows[0], cols[0], np.arange(2)[None, None, :]]
+    np.testing.assert_array_equal(picked, out[0])
+
+
+def test_max_pool_gradient_goes_to_argmax_only():
+    x = np.array([[1., 5.], [3., 2.]]).reshape(1, 2, 2, 1)
+    out, cache = pooling.max_pool_forward(x, 2)
+    dx = pooling.max_pool_backward(np.ones_like(out), cache)
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 1], [0, 0]])
+    out, cache = pooling.avg_pool_forward(x, 2)
+    np.testing.assert_array_equal(pooling.avg_pool_backward(np.ones_like(out), cache)[0, :, :, 0], 0.25)
+
+
+def test_max_pool_ties_do_not_double_the_gradient():
+    x = np.zeros((1, 4, 4, 1))
+    out, cache = pooling.max_pool_forward(x, 2)
+    dx = pooling.max_pool_backward(np.ones_like(out), cache)
+    assert dx.sum() == out.size

@@ -1,0 +1,116 @@
+"""Finite-difference gradient checks in float64: every layer, every loss, a Functional model and a whole LeNet-5."""
+import numpy as np
+import pytest
+
+from core import layers as L
+from core import losses, models
+from gradcheck import assert_close, numeric_grad
+
+
+def to64(params):
+    return {k: {w: a.astype(np.float64) for w, a in v.items()} for k, v in params.items()}
+
+
+def check_model(model, x, y, loss="categorical_crossentropy", seed=0, sample=None, **kw):
+    """Analytic grads of params and of the input path against central differences."""
+    params = to64(model.init(seed))
+    _, grads = model.value_and_grad(params, x, y, loss=loss, **kw)
+    f = lambda: float(model.value_and_grad(params, x, y, loss=loss, **kw)[0])
+    rng = np.random.default_rng(1)
+    for name, ws in params.items():
+        for w, arr in ws.items():
+            if sample and arr.size > sample:
+                # large kernels: check a random subset of entries
+                idx = [tuple(rng.integers(0, s) for s in arr.shape) for _ in range(sample)]
+                for i in idx:
+                    old = arr[i]
+                    arr[i] = old + 1e-6
+                    fp = f()
+                    arr[i] = old - 1e-6
+                    fm = f()
+                    arr[i] = old
+                    num = (fp - fm) / 2e-6
+                    assert abs(grads[name][w][i] - num) <= 1e-7 + 1e-5 * abs(num), f"{name}/{w}{i}"
+            else:
+                assert_close(grads[name][w], numeric_grad(f, arr), what=f"{name}/{w}")
+
+
+def net(*stack, shape=(7, 7, 2)):
+    return models.Sequential([L.Input(shape), *stack])
+
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((3, 7, 7, 2))
+Y = np.array([0, 2, 1])
+
+
+@pytest.mark.parametrize("stride,padding", [(1, "valid"), (2, "same"), (2, 1), (3, "valid")])
+@pytest.mark.parametrize("activation", [None, "tanh", "sigmoid", "relu"])
+def test_conv2d_gradients(stride, padding, activation):
+    # the first conv's input gradient is skipped by the model; a second conv checks it
+    model = net(L.Conv2D(3, 3, strides=stride, padding=padding, activation=activation),
+                L.Conv2D(2, 2, padding="same", activation="tanh"), L.Flatten(), L.Dense(3))
+    check_model(model, X, Y)
+
+
+@pytest.mark.parametrize("pool", [L.MaxPooling2D, L.AveragePooling2D])
+@pytest.mark.parametrize("size,stride,padding", [(2, None, "valid"), (3, 2, "same"), (2, 1, "valid"), (3, 2, "valid")])
+def test_pooling_gradients(pool, size, stride, padding):
+    model = net(L.Conv2D(2, 2, activation="tanh"), pool(size, strides=stride, padding=padding), L.Flatten(), L.Dense(3))
+    check_model(model, X, Y)
+
+
+def test_dense_softmax_activation_and_activation_layer():
+    model = net(L.Flatten(), L.Dense(5, activation="sigmoid"), L.Activation("tanh"), L.Dense(3, activation="softmax"),
+                shape=(2, 2, 2))
+    check_model(model, X[:, :2, :2, :], Y, loss="mse")
+
+
+def test_dropout_gradient_uses_the_same_mask():
+    model = net(L.Flatten(), L.Dense(6, activation="tanh"), L.Dropout(0.5), L.Dense(3), shape=(2, 2, 2))
+    # a fresh Generator with the same seed per call -> the same dropout mask in every evaluation
+    params = to64(model.init(0))
+    vg = lambda: model.value_and_grad(params, X[:, :2, :2, :], Y, training=True, rng=np.random.default_rng(5))
+    _, grads = vg()
+    for name, ws in params.items():
+        for w, arr in ws.items():
+            assert_close(grads[name][w], numeric_grad(lambda: float(vg()[0]), arr), what=f"{name}/{w}")
+
+
+def test_dropout_is_inverted_and_off_at_test_time():
+    x = np.ones((2000, 10))
+    layer = L.Dropout(0.25)
+    layer.build((10,))
+    out, _ = layer.forward({}, x, training=True, rng=np.random.default_rng(0))
+    assert set(np.unique(out)) == {0.0, 1 / 0.75}
+    assert abs(out.mean() - 1) < 0.02
+    assert layer.forward({}, x, training=False)[0] is x
+
+
+def test_functional_branches_add_and_concatenate():
+    inp = L.Input((6, 6, 2))
+    a = L.Conv2D(3, 3, padding="same", activation="tanh")(inp)
+    b = L.Conv2D(3, 1, activation="sigmoid")(inp)
+    s = L.Add()([a, b])
+    c = L.Conv2D(2, 3, padding="same", activation="tanh")(s)
+    cat = L.Concatenate()([s, c])          # s feeds two consumers: gradients must sum
+    out = L.Dense(3)(L.Flatten()(L.MaxPooling2D(2)(cat)))
+    model = models.Model(inp, out)
+    check_model(model, X[:, :6, :6, :], Y)
+
+
+@pytest.mark.parametrize("loss,kw", [("mse", {}), ("categorical_crossentropy", {}), ("focal", {}),
+                                     ("focal", {"gamma": 0.5, "alpha": 0.25}),
+                                     ("focal", {"gamma": 3.0, "alpha": [0.2, 0.5, 0.3]})])
+def test_loss_gradients(loss, kw):
+    logits = np.random.default_rng(4).standard_normal((5, 3)) * 2
+    y = np.array([0, 1, 2, 1, 0])
+    fn = losses.get(loss, **kw)
+    _, g = fn(logits, y)
+    assert_close(g, numeric_grad(lambda: float(fn(logits, y)[0]), logits), what=loss)
+
+
+def test_whole_lenet5_gradients():
+    model = models.lenet5()
+    x = np.random.default_rng(7).standard_normal((2, 32, 32, 1))
+    check_model(model, x, np.array([3, 7]), sample=25)

@@ -1,0 +1,232 @@
+"""Models: the lecture's arithmetic, apply/fit behaviour, save/load and the errors users meet."""
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core import layers as L
+from core import models, optimizers
+
+
+def test_lenet5_counts_match_the_lecture():
+    model = models.lenet5()
+    assert model.count_params() == 61706
+    table = model.layer_table()
+    assert [r["params"] for r in table] == [156, 0, 2416, 0, 48120, 0, 10164, 850]
+    assert [r["output_shape"] for r in table][:5] == [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16), (1, 1, 120)]
+    assert {"name", "kind", "output_shape", "params", "mults"} <= set(table[0])
+    text = model.summary(print_fn=None)
+    assert "61,706" in text and "C3 (Conv2D)" in text
+
+
+def test_lecture_worked_examples():
+    model = models.Sequential([L.Input((256, 256, 3)), L.Conv2D(64, 3, strides=2, padding="same"),
+                               L.Conv2D(128, 5, strides=2, padding="same")])
+    first, second = model.layer_table()
+    assert first["output_shape"] == (128, 128, 64) and first["mults"] == 128 * 128 * 28 * 64
+    assert second["output_shape"] == (64, 64, 128) and second["mults"] == 64 * 64 * 1601 * 128
+    assert first["params"] == 64 * (3 * 3 * 3 + 1)          # k'(k h^2 + 1)
+    mlp = models.Sequential([L.Input((256, 256, 3)), L.Flatten()])
+    assert mlp.layer_table()[0]["output_shape"] == (196608,)
+
+
+def test_apply_shapes_and_activations():
+    model = models.lenet5()
+    params = model.init(seed=0)
+    x = np.random.default_rng(0).random((4, 32, 32, 1), dtype=np.float32)
+    logits = model.apply(params, x)
+    assert logits.shape == (4, 10) and logits.dtype == np.float32
+    acts = model.apply(params, x, return_activations=True)
+    assert list(acts) == ["input", "C1", "S2", "C3", "S4", "C5", "flatten", "F6", "OUTPUT"]
+    assert acts["C3"].shape == (4, 10, 10, 16)
+    np.testing.assert_array_equal(acts["OUTPUT"], logits)
+    assert model.init(seed=0)["C1"]["kernel"].tolist() == params["C1"]["kernel"].tolist()
+    assert model.init(seed=1)["C1"]["kernel"].tolist() != params["C1"]["kernel"].tolist()
+
+
+@pytest.mark.parametrize("build,match", [
+    (lambda: models.Sequential([L.Input((3, 3, 1)), L.Conv2D(2, 5, name="conv_a")]),
+     r"Conv2D 'conv_a': kernel 5x5 is larger than the input 3x3 \(padding='valid'\)"),
+    (lambda: L.Conv2D(4, 3, strides=0), r"strides must be a positive integer, got 0"),
+    (lambda: L.Conv2D(0, 3), r"filters must be a positive integer"),
+    (lambda: L.Conv2D(4, 3, padding="full"), r"padding must be 'valid', 'same' or an int"),
+    (lambda: L.Dense(4, activation="swish"), r"unknown activation 'swish'"),
+    (lambda: models.Sequential([L.Input((8, 8, 1)), L.Dense(3)]), r"Dense expects a flat input .* add Flatten"),
+    (lambda: models.Sequential([L.Input((8, 8, 1)), L.MaxPooling2D(2), L.MaxPooling2D(2), L.MaxPooling2D(2),
+                                L.MaxPooling2D(2)]), r"pool 2x2 is larger than the input 1x1"),
+    (lambda: models.Sequential([L.Conv2D(2, 3)]), r"give the input shape"),
+    (lambda: L.Dropout(1.0), r"rate must be in \[0, 1\)"),
+])
+def test_invalid_architectures_are_refused_clearly(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_wrong_input_and_labels_raise_clearly():
+    model = models.lenet5()
+    params = model.init()
+    with pytest.raises(ValueError, match=r"expects input \(N, 32, 32, 1\), got shape \(2, 28, 28\)"):
+        model.apply(params, np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(ValueError, match=r"expects input \(N, 32, 32, 1\), got shape \(2, 32, 32, 3\)"):
+        model.apply(params, np.zeros((2, 32, 32, 3), np.float32))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 10\), got values from 0 to 12"):
+        model.value_and_grad(params, np.zeros((2, 32, 32, 1), np.float32), np.array([0, 12]))
+    with pytest.raises(ValueError, match=r"unknown loss 'hinge'"):
+        model.value_and_grad(params, np.zeros((2, 32, 32, 1), np.float32), np.array([0, 1]), loss="hinge")
+
+
+def test_functional_model_naming_and_errors():
+    inp = L.Input((8, 8, 1))
+    a, b = L.Conv2D(2, 3, padding="same")(inp), L.Conv2D(3, 3, padding="same")(inp)
+    with pytest.raises(ValueError, match=r"Add needs two or more inputs of one shape"):
+        L.Add()([a, b])
+    c = L.Concatenate()([a, b])
+    model = models.Model(inp, L.Dense(2)(L.Flatten()(c)))
+    assert [l.name for l in model.layers] == ["conv2d", "conv2d_1", "concatenate", "flatten", "dense"]
+    assert model.output_shape == (2,)
+    with pytest.raises(ValueError, match="already part of a graph"):
+        model.layers[0](inp)
+
+
+def blobs(n=240, seed=0):
+    """A separable toy task: the class is which quadrant of an 8x8 image is bright."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    x = rng.random((n, 8, 8, 1)).astype(np.float32) * 0.3
+    for i, c in enumerate(y):
+        r, q = divmod(c, 2)
+        x[i, r * 4:(r + 1) * 4, q * 4:(q + 1) * 4, 0] += 1
+    return x, y
+
+
+def small_cnn():
+    return models.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu"), L.MaxPooling2D(2),
+                              L.Flatten(), L.Dense(4)])
+
+
+class Recorder:
+    def __init__(self):
+        self.batches, self.epochs = [], []
+
+    def on_train_batch_end(self, step, logs):
+        self.batches.append(logs["loss"])
+
+    def on_epoch_end(self, epoch, logs):
+        self.epochs.append(dict(logs))
+
+
+def test_fit_learns_with_callbacks_and_validation():
+    x, y = blobs()
+    model = small_cnn()
+    rec = Recorder()
+    history = model.fit(x, y, epochs=3, batch_size=32, optimizer=optimizers.Adam(0.01),
+                        validation_data=blobs(80, seed=1), callbacks=[rec])
+    assert len(rec.batches) == 3 * 8 and len(rec.epochs) == 3
+    assert history.history["val_accuracy"][-1] > 0.9
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.params is model.params
+    assert model.evaluate(model.params, *blobs(80, seed=1))[1] == history.history["val_accuracy"][-1]
+
+
+def test_fit_stop_training_from_a_callback():
+    x, y = blobs()
+    model = small_cnn()
+
+    class StopAfterTwo:
+        def on_train_batch_end(self, step, logs):
+            if step == 1:
+                model.stop_training = True
+
+    history = model.fit(x, y, epochs=5, batch_size=32, callbacks=[StopAfterTwo()])
+    assert len(history.history["loss"]) == 1
+
+
+def test_fit_nan_loss_stops_and_keeps_last_finite_params():
+    x, y = blobs()
+    model = small_cnn()
+    snapshots = []
+
+    class Snap:
+        def on_train_batch_end(self, step, logs):
+            snapshots.append(model.params)
+
+    with pytest.raises(models.NonFiniteLossError, match=r"loss became (nan|inf) at epoch \d+, batch \d+") as err:
+        model.fit(x * 1e3, y, epochs=20, batch_size=16, optimizer=optimizers.SGD(1e4), loss="mse", callbacks=[Snap()])
+    good = err.value.params
+    assert good is model.params
+    assert all(np.isfinite(a).all() for layer in good.values() for a in layer.values())
+    assert good is snapshots[-1]          # the params whose loss was the last finite one
+    assert np.isfinite(model.apply(good, x[:4])).all()
+
+
+def test_save_load_round_trip(tmp_path):
+    inp = L.Input((8, 8, 1))
+    a = L.Conv2D(3, 3, padding="same", activation="relu")(inp)
+    b = L.AveragePooling2D(2, strides=1, padding="same")(inp)
+    x = L.Dropout(0.2)(L.Concatenate()([a, b]))
+    model = models.Model(inp, L.Dense(4, activation="softmax")(L.Flatten()(x)), name="branchy")
+    params = model.init(seed=3)
+    path = tmp_path / "w.npz"
+    models.save(path, model, params)
+    loaded, lp = models.load(path)
+    assert loaded.get_config() == model.get_config()
+    xs = blobs(5)[0]
+    np.testing.assert_array_equal(loaded.apply(lp, xs), model.apply(params, xs))
+    # the same from bytes (a browser upload)
+    m2, p2 = models.load(path.read_bytes())
+    np.testing.assert_array_equal(m2.apply(p2, xs), model.apply(params, xs))
+
+
+def test_load_rejects_bad_files(tmp_path):
+    model = models.lenet5()
+    params = model.init()
+    good = tmp_path / "good.npz"
+    models.save(good, model, params)
+    raw = good.read_bytes()
+
+    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="truncated or not a .npz"):
+        models.load(tmp_path / "trunc.npz")
+
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError, match="truncated or not a .npz"):
+        models.load(tmp_path / "text.npz")
+
+    np.savez(tmp_path / "pickled.npz", __format__=np.array(models.FORMAT), obj=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="pickled objects"):
+        models.load(tmp_path / "pickled.npz")
+
+    np.savez(tmp_path / "foreign.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a CNN Playground weights file"):
+        models.load(tmp_path / "foreign.npz")
+
+    # architecture says LeNet-5 but C3's kernel has the wrong shape
+    with np.load(good) as d:
+        arrays = {k: d[k] for k in d.files}
+    arrays["C3/kernel"] = np.zeros((3, 3, 6, 16), np.float32)
+    np.savez(tmp_path / "mismatch.npz", **arrays)
+    with pytest.raises(ValueError, match=r"Conv2D 'C3' kernel has shape \(3, 3, 6, 16\), expected \(5, 5, 6, 16\)"):
+        models.load(tmp_path / "mismatch.npz")
+
+    del arrays["C3/kernel"]
+    arrays["C3/kernel"] = np.full((5, 5, 6, 16), np.nan, np.float32)
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(ValueError, match="C3/kernel contains NaN"):
+        models.load(tmp_path / "nan.npz")
+
+    config = json.loads(str(arrays["__architecture__"]))
+    config["layers"][1]["kind"] = "Conv3D"
+    arrays["__architecture__"] = np.array(json.dumps(config))
+    np.savez(tmp_path / "kind.npz", **arrays)
+    with pytest.raises(ValueError, match="unknown layer kind 'Conv3D'"):
+        models.load(tmp_path / "kind.npz")
+
+    with zipfile.ZipFile(good) as z:
+        assert all(name.endswith(".npy") for name in z.namelist())
+
+
+def test_save_refuses_params_of_another_model(tmp_path):
+    with pytest.raises(ValueError, match="missing layers"):
+        models.save(tmp_path / "x.npz", models.lenet5(), small_cnn().init())
