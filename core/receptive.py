@@ -30,10 +30,20 @@ def window(i, j, window_size, stride, padding, input_hw, name="window"):
     return {"top": top, "left": left, "bottom": top + kh, "right": left + kw}
 
 
-def patch(x, rect, fill=0.0):
-    """The values of x (H, W) under rect (from `window`) as an (h, w) array; pixels in the padding get `fill`."""
+def patch(x, rect, fill=0.0, border="zeros"):
+    """The values of x (H, W) under rect (from `window`) as an (h, w) array.
+
+    Pixels outside x get `fill` (border="zeros", zero padding) or the mirror image of the border
+    (border="mirror": d c b a | a b c d, numpy's "symmetric", as core.filters' Sobel uses).
+    """
     x = np.asarray(x)
     h, w = x.shape
+    if border == "mirror":
+        rows = mirror_index(np.arange(rect["top"], rect["bottom"]), h)
+        cols = mirror_index(np.arange(rect["left"], rect["right"]), w)
+        return x[rows[:, None], cols[None, :]]
+    if border != "zeros":
+        raise ValueError(f"patch: border must be 'zeros' or 'mirror', got {border!r}")
     out = np.full((rect["bottom"] - rect["top"], rect["right"] - rect["left"]), fill, dtype=x.dtype)
     r0, r1 = max(rect["top"], 0), min(rect["bottom"], h)
     c0, c1 = max(rect["left"], 0), min(rect["right"], w)
@@ -42,23 +52,39 @@ def patch(x, rect, fill=0.0):
     return out
 
 
-def dot_product(x, kernel, i, j, stride=1, padding="valid", bias=0.0):
+def mirror_index(idx, n):
+    """Indices reflected into 0..n-1 the way np.pad(mode="symmetric") does (-1 -> 0, n -> n-1)."""
+    period = 2 * n
+    idx = np.mod(idx, period)
+    return np.where(idx < n, idx, period - 1 - idx)
+
+
+def stacked_size(*sizes):
+    """Receptive field of windows applied one after another at stride 1: 1 + sum(k - 1) (two 3x3 see 5x5)."""
+    return 1 + sum(int(k) - 1 for k in sizes)
+
+
+def dot_product(x, kernel, i, j, stride=1, padding="valid", bias=0.0, border="zeros"):
     """How conv2d(x, kernel, bias, stride, padding)[i, j] was made, step by step.
 
     x (H, W), kernel (h, w). Returns dict: rect (see `window`), patch (h, w) input values (zeros in
-    the padding), kernel (h, w), products (h, w) = patch * kernel, total = products.sum(),
-    bias, output = total + bias.
+    the padding), padded (h, w) bool, True where the window lies in the padding, kernel (h, w),
+    products (h, w) = patch * kernel, total = products.sum(), bias, output = total + bias.
+    border="mirror" fills the padding with the mirrored image instead of zeros (see `patch`).
     """
     x = np.asarray(x)
     kernel = np.asarray(kernel)
     if x.ndim != 2 or kernel.ndim != 2:
         raise ValueError(f"dot_product: expects a 2-D input and a 2-D kernel, got {x.shape} and {kernel.shape}")
     rect = window(i, j, kernel.shape, stride, padding, x.shape, name="dot_product")
-    values = patch(x, rect)
+    values = patch(x, rect, border=border)
     dtype = np.result_type(x.dtype, kernel.dtype, np.float32)
     products = values.astype(dtype) * kernel.astype(dtype)
     total = products.sum(dtype=dtype)
-    return {"rect": rect, "patch": values, "kernel": kernel, "products": products,
+    rows = np.arange(rect["top"], rect["bottom"])[:, None]
+    cols = np.arange(rect["left"], rect["right"])[None, :]
+    padded = (rows < 0) | (rows >= x.shape[0]) | (cols < 0) | (cols >= x.shape[1])
+    return {"rect": rect, "patch": values, "padded": padded, "border": border, "kernel": kernel, "products": products,
             "total": total, "bias": dtype.type(bias), "output": total + dtype.type(bias)}
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core import conv, pooling, receptive
+from core import conv, filters, pooling, receptive
 
 
 @pytest.mark.parametrize("padding", ["valid", "same", 1])
@@ -25,6 +25,7 @@ def test_window_reaches_into_zero_padding_at_the_corner():
     assert dp["rect"] == {"top": -1, "left": -1, "bottom": 2, "right": 2}
     np.testing.assert_array_equal(dp["patch"], [[0, 0, 0], [0, 1, 2], [0, 6, 7]])
     assert dp["output"] == 16
+    np.testing.assert_array_equal(dp["padded"], [[1, 1, 1], [1, 0, 0], [1, 0, 0]])
 
 
 def test_window_outside_the_output_is_a_clear_error():
@@ -55,3 +56,25 @@ def test_winner_mask_marks_exactly_the_winners():
     rows, cols = pooling.max_pool_argmax(x[None, :, :, None], 2, 2)
     mask = receptive.winner_mask(x.shape, rows[0, :, :, 0], cols[0, :, :, 0])
     assert sorted(zip(*np.nonzero(mask))) == [(0, 1), (1, 3), (2, 0), (3, 2)]
+
+
+def test_mirrored_dot_products_reproduce_the_sobel_gradients_at_every_border_pixel():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 255, size=(6, 7)).astype(np.float32)
+    gx, gy = filters.gradients(x)
+    for i in range(6):
+        for j in range(7):
+            dx = receptive.dot_product(x, filters.sobel_x(), i, j, padding="same", border="mirror")
+            dy = receptive.dot_product(x, filters.sobel_y(), i, j, padding="same", border="mirror")
+            assert dx["output"] == pytest.approx(gx[i, j], abs=1e-3)
+            assert dy["output"] == pytest.approx(gy[i, j], abs=1e-3)
+
+
+def test_mirror_index_matches_numpy_symmetric_padding():
+    x = np.arange(5)
+    np.testing.assert_array_equal(x[receptive.mirror_index(np.arange(-7, 12), 5)], np.pad(x, 7, "symmetric")[:19])
+
+
+def test_stacked_windows_grow_the_receptive_field():
+    assert receptive.stacked_size(3, 3) == 5
+    assert receptive.stacked_size(5, 3, 3) == 9
