@@ -1,0 +1,157 @@
+"""Train a model on MNIST or Fashion-MNIST from the command line and save its weights.
+
+    python -m core.train --model lenet5 --dataset mnist --epochs 1 --batch-size 64 --optimizer adam \
+        --lr 1e-3 --out weights.npz [--loss categorical_crossentropy|mse|focal] [--seed 0] [--limit N]
+
+Reads top to bottom like nanoGPT's train.py: options, data, model, training loop (model.fit with a tqdm
+progress bar fed by a callback), per-epoch test accuracy, save, final test accuracy. The file it writes
+opens in the playground with core.models.load.
+
+This is a CLI, never imported by the browser build: it is the only core module that imports tqdm.
+"""
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import datasets, losses, models, optimizers
+
+MODELS = {"lenet5": models.lenet5}
+DATASETS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist}
+
+
+# ---------------------------------------------------------------- options
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m core.train", description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="lenet5", choices=sorted(MODELS))
+    p.add_argument("--dataset", default="mnist", choices=sorted(DATASETS))
+    p.add_argument("--epochs", type=positive_int, default=1)
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--optimizer", default="adam", choices=sorted(optimizers.NAMES))
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate (default: the optimizer's Keras default)")
+    p.add_argument("--loss", default="categorical_crossentropy", choices=list(losses.NAMES))
+    p.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="a quick run: class-balanced subsets of N training and (at most) N test examples")
+    p.add_argument("--out", default="weights.npz", help="where to write the weights (.npz)")
+    args = p.parse_args(argv)
+    # Fail now, not after an hour of training, if the weights cannot be written there.
+    if not Path(args.out).resolve().parent.is_dir():
+        p.error(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
+    return args
+
+
+# ---------------------------------------------------------------- progress
+
+class ProgressBar:
+    """A model.fit callback: one tqdm bar per epoch counting images, with the running loss beside it."""
+
+    def __init__(self, epochs, total):
+        self.epochs, self.total = epochs, total
+        self.epoch, self.bar, self.seen = 0, None, 0
+
+    def on_train_batch_end(self, step, logs):
+        if self.bar is None:
+            self.bar = tqdm(total=self.total, unit="img", desc=f"epoch {self.epoch + 1}/{self.epochs}",
+                            dynamic_ncols=True, file=sys.stderr)
+            self.seen = 0
+        self.bar.update(logs["seen"] - self.seen)
+        self.seen = logs["seen"]
+        self.bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+
+    def on_epoch_end(self, epoch, logs):
+        self.close()
+        self.epoch = epoch + 1
+        print(f"epoch {epoch + 1}/{self.epochs}: train loss {logs['loss']:.4f}, "
+              f"train accuracy {logs['accuracy']:.2%}, test accuracy {logs['val_accuracy']:.2%}", flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# ---------------------------------------------------------------- the run
+
+def main(argv=None):
+    """Run the CLI; returns the process exit status (0 trained and saved, 1 data missing or loss went NaN)."""
+    args = parse_args(argv)
+
+    # data: uint8 28x28 digits -> (N, 32, 32, 1) float32 in [0, 1]
+    try:
+        (x_train, y_train), (x_test, y_test) = DATASETS[args.dataset]()
+    except FileNotFoundError as e:
+        print(f"error: {args.dataset} is not available: {e}", file=sys.stderr)
+        return 1
+    if args.limit is not None:
+        if args.limit > len(y_train):
+            print(f"error: --limit {args.limit} is more than the {len(y_train)} training examples", file=sys.stderr)
+            return 1
+        x_train, y_train = datasets.class_balanced_subset(x_train, y_train, args.limit, seed=args.seed)
+        if args.limit < len(y_test):
+            x_test, y_test = datasets.class_balanced_subset(x_test, y_test, args.limit, seed=args.seed)
+    x_train, x_test = datasets.pad_to_32(x_train), datasets.pad_to_32(x_test)
+    y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
+    print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test images {x_train.shape[1:]}")
+
+    # model and optimizer
+    model = MODELS[args.model]()
+    params = model.init(seed=args.seed)
+    optimizer = optimizers.get(args.optimizer, **({} if args.lr is None else {"learning_rate": args.lr}))
+    print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate "
+          f"{optimizer.learning_rate:g}), {args.loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
+
+    # train
+    progress = ProgressBar(args.epochs, len(x_train))
+    start = time.perf_counter()
+    try:
+        # A diverging run overflows before its loss turns NaN; the NaN check below says so plainly, so no warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
+                                loss=args.loss, validation_data=(x_test, y_test), callbacks=[progress],
+                                params=params, seed=args.seed)
+    except models.NonFiniteLossError as e:
+        progress.close()
+        models.save(args.out, model, e.params)
+        print(f"error: {e}", file=sys.stderr)
+        print(f"saved the last parameters with a finite loss to {args.out}; try a smaller --lr", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - start
+
+    # save and report
+    models.save(args.out, model, history.params)
+    accuracy = history.history["val_accuracy"][-1]
+    print(f"trained in {seconds:.1f} s ({args.epochs * len(x_train) / seconds:,.0f} images/s); "
+          f"saved {args.out}")
+    print(f"final test accuracy: {accuracy:.2%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
