@@ -340,6 +340,47 @@ def class_balanced_subset(x, y, n, seed=0):
     return x[idx], y[idx]
 
 
+# ---------------------------------------------------------------- the subsets the static site ships
+
+SUBSET_LOADERS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
+SUBSET_SIZES = (10_000, 2_000)  # train, test: 1000 / 200 per class, about 2 MB compressed
+
+
+def subset_path(dataset, data_dir=None):
+    return data_folder(data_dir) / f"{dataset}_subset.npz"
+
+
+def export_subset(dataset="mnist", n_train=SUBSET_SIZES[0], n_test=SUBSET_SIZES[1], seed=0, data_dir=None):
+    """Write <data>/<dataset>_subset.npz: class-balanced train/test subsets of the full cache, compressed.
+
+    Same keys and dtypes as the full cache (x_train uint8 (n_train, 28, 28), ...). The file the static site
+    ships (MNIST is CC BY-SA 3.0: attribute it, and the subset stays under that licence). Returns the path.
+    """
+    if dataset not in SUBSET_LOADERS:
+        raise ValueError(f"export_subset: unknown dataset {dataset!r}; choose one of {', '.join(SUBSET_LOADERS)}")
+    (x, y), (xt, yt) = SUBSET_LOADERS[dataset](data_dir)
+    x, y = class_balanced_subset(x, y, n_train, seed)
+    xt, yt = class_balanced_subset(xt, yt, n_test, seed)
+    path = subset_path(dataset, data_dir)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    os.replace(tmp, path)
+    return path
+
+
+def load_subset(dataset="mnist", data_dir=None):
+    """((x_train, y_train), (x_test, y_test)) from <data>/<dataset>_subset.npz: what the browser build loads."""
+    path = subset_path(dataset, data_dir)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: {FETCH_HINT}")
+    a = read_npz(path)
+    for key in SPLIT_SHAPES:
+        if key not in a or a[key].dtype != np.uint8 or len(a[key]) != len(a["y" + key[1:]]):
+            raise ValueError(f"{path}: {key} missing or inconsistent; delete it and {FETCH_HINT}")
+    return (a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])
+
+
 # ---------------------------------------------------------------- demo photographs
 
 def export_demo_images(data_dir=None, names=DEMO_NAMES, max_side=DEMO_MAX_SIDE):
@@ -380,8 +421,10 @@ def load_demo_images(data_dir=None):
 # ---------------------------------------------------------------- command line
 
 def fetch_all(data_dir=None, log=print):
-    """What `python -m core.datasets fetch` does: MNIST (required), demo images, Fashion-MNIST if installed."""
+    """What `python -m core.datasets fetch` does: MNIST (required), demo images, Fashion-MNIST if installed,
+    and the class-balanced subsets the static site ships. Existing files are kept (the full caches re-verified)."""
     fetch_mnist(data_dir, log=log)
+    export_missing_subset("mnist", data_dir, log)
     demo = data_folder(data_dir) / DEMO_CACHE
     if demo.exists():
         log(f"demo images: {demo} present")
@@ -394,6 +437,17 @@ def fetch_all(data_dir=None, log=print):
         fetch_fashion_mnist(data_dir, log=log)
     except FileNotFoundError as e:
         log(f"Fashion-MNIST: skipped ({e})")
+    else:
+        export_missing_subset("fashion_mnist", data_dir, log)
+
+
+def export_missing_subset(dataset, data_dir, log):
+    path = subset_path(dataset, data_dir)
+    if path.exists():
+        log(f"{dataset} subset: {path} present")
+    else:
+        n_train, n_test = SUBSET_SIZES
+        log(f"{dataset} subset: wrote {export_subset(dataset, data_dir=data_dir)} ({n_train} train / {n_test} test)")
 
 
 def main(argv):

@@ -282,3 +282,23 @@ def test_export_demo_images_downscales_the_original(tmp_path):
     # the same picture: block means of the original agree with the small one
     big = skdata.coins().astype(np.float64)
     assert abs(small.mean() - big.mean()) < 2
+
+
+# ---------------------------------------------------------------- the site's subsets
+
+def test_mnist_subset_written_by_fetch_is_the_balanced_subset(mnist):
+    (x, y), (xt, yt) = mnist
+    (xs, ys), (xts, yts) = datasets.load_subset("mnist")
+    assert xs.shape == (10_000, 28, 28) and xts.shape == (2_000, 28, 28) and xs.dtype == np.uint8
+    np.testing.assert_array_equal(np.bincount(ys), [1000] * 10)
+    np.testing.assert_array_equal(np.bincount(yts), [200] * 10)
+    ref_x, ref_y = datasets.class_balanced_subset(xt, yt, 2_000, seed=0)
+    np.testing.assert_array_equal(xts, ref_x)
+    np.testing.assert_array_equal(yts, ref_y)
+
+
+def test_subset_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"mnist_subset\.npz not found.*core\.datasets fetch"):
+        datasets.load_subset("mnist", tmp_path)
+    with pytest.raises(ValueError, match=r"export_subset: unknown dataset 'cifar10'"):
+        datasets.export_subset("cifar10", data_dir=tmp_path)
