@@ -155,7 +155,13 @@ def test_mnist_label_counts_are_the_official_ones(mnist):
 
 def test_mnist_pixel_statistics(mnist):
     (x, _), _ = mnist
-    mean, std = x.mean(dtype=np.float64) / 255, x.std(dtype=np.float64) / 255
+    total = total_sq = 0.0
+    for chunk in np.array_split(x.reshape(len(x), -1), 12):  # small float temporaries, not 60000x784 float64
+        c = chunk.astype(np.float32)
+        total += c.sum(dtype=np.float64)
+        total_sq += np.einsum("ij,ij->", c, c, dtype=np.float64)
+    mean = total / x.size / 255
+    std = np.sqrt(total_sq / x.size / 255 ** 2 - mean ** 2)
     assert mean == pytest.approx(datasets.MNIST_MEAN, abs=1e-4)
     assert std == pytest.approx(datasets.MNIST_STD, abs=1e-4)
 
