@@ -1,0 +1,598 @@
+"""Convolution lab (컨볼루션): a photo, a filter bank, the feature maps, and the dot product behind any pixel.
+
+Storyboard:
+1. The student picks a demo photo or uploads one; it becomes a grey H×W×1 input (values 0..255).
+2. They pick a filter (Gaussian, box, sharpen, emboss, Laplacian, Sobel, Canny, or their own kernel),
+   a stride (보폭), zero padding (0 덧대기) and a bias, plus more filters for the same layer.
+3. They see the feature maps (특징 맵), the layer arithmetic (output shape, k′(k·h·h+1) weights,
+   multiplications, and what a fully connected layer would need), and, clicking an output pixel,
+   its receptive field (수용장) on the input and the dot product that made it.
+
+State is a plain dict; `compute` and `inspect` are pure functions over it (tests call them);
+the widgets are bound at the bottom in `build`. All numbers come from core.
+"""
+import types
+
+import numpy as np
+import panel as pn
+from bokeh import events
+from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
+from bokeh.palettes import Greys256
+from bokeh.plotting import figure
+
+from core import arithmetic, conv, filters, pooling, receptive
+from . import i18n
+
+FILTERS = ("gaussian", "box", "sharpen", "emboss", "laplacian", "sobel_x", "sobel_y", "sobel", "canny", "custom")
+NONLINEAR = ("sobel", "canny")           # not one convolution: no stride/padding/bias, no single dot product
+SIZED = ("gaussian", "box")              # filters with a size parameter
+CUSTOM_SIZES = (3, 5)
+MAX_SIDE = 256                           # larger inputs are shrunk (the redraw stays fast)
+MAX_EXTRA = 3                            # extra feature maps shown next to the main one
+PLOT_PX = 300
+CANNY_SIGMA = 1.4
+
+
+# ---------------------------------------------------------------- state
+
+def default_settings():
+    return {"filter": "gaussian", "size": 5, "sigma": 1.0, "custom": identity_kernel(3),
+            "stride": 1, "padding": "same", "bias": 0.0, "extra": []}
+
+
+def identity_kernel(size):
+    """A size×size kernel with a single 1 in the centre: the output copies the input (a starting point to edit)."""
+    k = np.zeros((size, size), np.float32)
+    k[size // 2, size // 2] = 1.0
+    return k
+
+
+def initial_state(images=None):
+    """The lab's state: the demo images, the current input, the last good settings and their result."""
+    images = demo_images() if images is None else images
+    name = "camera" if "camera" in images else next(iter(images))
+    image, factor = prepare_image(images[name])
+    state = {"images": images, "image_name": name, "image": image, "settings": default_settings(),
+             "result": None, "tap": None, "message": None}
+    state["result"] = compute(image, state["settings"])
+    state["message"] = ("info", "notice_downscaled", shrink_notice(images[name], image, factor)) if factor > 1 else None
+    return state
+
+
+# ---------------------------------------------------------------- pure functions: input
+
+def demo_images():
+    """scikit-image's photographs exported by core.datasets; a drawn test pattern if the cache is missing."""
+    try:
+        from core import datasets
+        images = datasets.load_demo_images()
+        if images:
+            return dict(images)
+    except (OSError, ValueError):
+        pass
+    return {"pattern": drawn_pattern()}
+
+
+def drawn_pattern(size=128):
+    """A grey square, a bright disc and a ramp: edges in every direction, so every filter shows something."""
+    r, c = np.mgrid[0:size, 0:size]
+    img = np.full((size, size), 40, np.uint8)
+    img[size // 8:size // 2, size // 8:size // 2] = 160
+    img[(r - 0.68 * size) ** 2 + (c - 0.68 * size) ** 2 < (size / 5) ** 2] = 240
+    img[size - size // 8:, :] = (c[size - size // 8:, :] * 255 // size).astype(np.uint8)
+    return img
+
+
+def prepare_image(array):
+    """Any uint8 image (H, W), (H, W, 3) or (H, W, 4) -> (grey float32 (H', W') in 0..255, shrink factor).
+
+    Images longer than MAX_SIDE are shrunk by average pooling (f×f windows, f = ceil(side / MAX_SIDE)).
+    """
+    array = np.asarray(array)
+    if array.ndim not in (2, 3) or min(array.shape[:2]) < 1:
+        raise ValueError(f"image: expects (H, W) or (H, W, channels), got shape {array.shape}")
+    gray = np.asarray(filters.to_gray(array), np.float32)
+    if array.dtype == np.uint8:
+        gray = gray * np.float32(255)     # to_gray scaled to [0, 1]; students read pixels as 0..255
+    factor = -(-max(gray.shape) // MAX_SIDE)
+    if factor > 1:
+        small, _ = pooling.avg_pool_forward(gray[None, :, :, None], factor, factor)
+        gray = small[0, :, :, 0]
+    return np.ascontiguousarray(gray, np.float32), factor
+
+
+def shrink_notice(original, image, factor):
+    """The values for the "notice_downscaled" message."""
+    return {"h0": original.shape[0], "w0": original.shape[1], "f": factor, "h": image.shape[0], "w": image.shape[1]}
+
+
+def decode_upload(data):
+    """PNG/JPEG bytes -> uint8 array (H, W) or (H, W, 3). ValueError with the reason if it is not an image."""
+    try:
+        from PIL import Image, UnidentifiedImageError  # lazy: only an upload needs Pillow
+    except ImportError:
+        raise ValueError("Pillow is not available") from None
+    import io
+    if not data:
+        raise ValueError("the file is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format not in ("PNG", "JPEG"):
+                raise ValueError(f"it is {img.format or 'an unknown format'}, not PNG or JPEG")
+            img.load()
+            return np.asarray(img.convert("RGB" if img.mode not in ("L", "I;16", "I", "F") else "L"), np.uint8)
+    except UnidentifiedImageError:
+        raise ValueError("its bytes are not a PNG or JPEG image") from None
+    except (OSError, SyntaxError) as e:   # Pillow's words for truncated or damaged data
+        raise ValueError(f"the file is damaged or cut short: {e}") from None
+
+
+# ---------------------------------------------------------------- pure functions: filters and feature maps
+
+def kernel_for(name, settings):
+    """The 2-D kernel of filter `name` under these settings, or None for Sobel magnitude / Canny."""
+    if name == "custom":
+        return np.asarray(settings["custom"], np.float32)
+    if name in NONLINEAR:
+        return None
+    if name == "gaussian":
+        return filters.get(name, size=settings["size"], sigma=settings["sigma"])
+    if name == "box":
+        return filters.get(name, size=settings["size"])
+    return filters.get(name)
+
+
+def feature_map(image, name, kernel, settings):
+    """One feature map (Ho, Wo) of `image` (H, W) through filter `name`. ValueError if the settings do not fit."""
+    if name == "sobel":
+        return np.asarray(filters.sobel_magnitude(image), np.float32)
+    if name == "canny":
+        # Canny's thresholds are relative to an image in [0, 1].
+        return np.asarray(filters.canny(image / np.float32(255), sigma=CANNY_SIGMA), np.float32)
+    return conv.conv2d(image, kernel, bias=np.array([settings["bias"]], np.float32),   # (F,) with F = 1
+                       stride=settings["stride"], padding=settings["padding"])
+
+
+def layer_filters(settings):
+    """The filters of the layer in order: the main one, then the extra ones (no duplicates)."""
+    names = [settings["filter"]]
+    for name in settings["extra"]:
+        if name not in names:
+            names.append(name)
+    return names[:1 + MAX_EXTRA]
+
+
+def compute(image, settings):
+    """Everything the lab shows for this input and these settings, computed once.
+
+    Returns dict: names (filters in order), kernels {name: (h, w) or None}, maps {name: (Ho, Wo)},
+    numbers (see `layer_numbers`). Raises ValueError (naming the filter) if any filter does not fit.
+    """
+    settings = check_settings(settings)
+    kernels, maps = {}, {}
+    names = layer_filters(settings)
+    for name in names:
+        try:
+            kernels[name] = kernel_for(name, settings)
+            maps[name] = feature_map(image, name, kernels[name], settings)
+        except (ValueError, TypeError) as e:   # TypeError: a wrong kind of value reached a filter
+            raise ValueError(f"{name}: {e}") from None
+    return {"names": names, "kernels": kernels, "maps": maps,
+            "numbers": layer_numbers(image.shape, kernels, settings)}
+
+
+def check_settings(settings):
+    """Catch what the widgets can let through before core sees it (core checks the rest)."""
+    if settings["filter"] not in FILTERS:
+        raise ValueError(f"unknown filter {settings['filter']!r}; choose one of {', '.join(FILTERS)}")
+    custom = np.asarray(settings["custom"])
+    if custom.ndim != 2 or custom.shape[0] not in CUSTOM_SIZES or custom.shape[0] != custom.shape[1]:
+        raise ValueError(f"custom kernel must be 3x3 or 5x5, got shape {custom.shape}")
+    if not np.all(np.isfinite(custom)) or not np.isfinite(settings["bias"]):
+        raise ValueError("kernel values and bias must be finite numbers")
+    if settings["size"] is None or settings["sigma"] is None:
+        raise ValueError("filter size and sigma must be numbers, got an empty field")
+    return settings
+
+
+def layer_numbers(input_hw, kernels, settings):
+    """Layer arithmetic for the linear filters, from core.arithmetic, grouped by kernel size.
+
+    Returns dict: groups [(h, w, count, ho, wo)], outputs (Ho, Wo, filters) of the main group,
+    params, mults, fc_inputs, fc_outputs, fc_params, lecture_inputs.
+    """
+    h, w = input_hw
+    channels = 1
+    sizes = {}
+    for k in kernels.values():
+        if k is not None:
+            sizes[k.shape] = sizes.get(k.shape, 0) + 1
+    groups, params, mults, outputs = [], 0, 0, 0
+    for (kh, kw), count in sizes.items():
+        ho = arithmetic.output_length(h, kh, settings["stride"], settings["padding"])
+        wo = arithmetic.output_length(w, kw, settings["stride"], settings["padding"])
+        groups.append((kh, kw, count, ho, wo))
+        params += arithmetic.conv_params((kh, kw), channels, count)
+        mults += arithmetic.conv_mults((ho, wo), (kh, kw), channels, count)
+        outputs += ho * wo * count
+    fc_inputs = h * w * channels
+    return {"groups": groups, "channels": channels, "params": params, "mults": mults,
+            "fc_inputs": fc_inputs, "fc_outputs": outputs,
+            "fc_params": arithmetic.dense_params(fc_inputs, outputs) if outputs else 0,
+            "lecture_inputs": 256 * 256 * 3}
+
+
+def inspect(image, result, settings, i, j):
+    """How output pixel (i, j) of the main feature map was made.
+
+    Returns dict: kind ("dot" | "sobel" | "canny"), rect (receptive field on the input), and
+    "dot": one core.receptive.dot_product; "sobel": dots for Sobel x and Sobel y and the magnitude.
+    ValueError if (i, j) is outside the feature map.
+    """
+    name = settings["filter"]
+    out = result["maps"][name]
+    if not (0 <= i < out.shape[0] and 0 <= j < out.shape[1]):
+        raise ValueError(f"{name}: output pixel ({i}, {j}) is outside the feature map {out.shape[0]}x{out.shape[1]}")
+    if name == "canny":
+        # Before its last two steps, a Canny pixel sees the Gaussian window followed by the Sobel window.
+        size = receptive.stacked_size(filters.gaussian_size(CANNY_SIGMA), 3)
+        return {"kind": "canny", "name": name, "i": i, "j": j, "output": out[i, j],
+                "rect": receptive.window(i, j, size, 1, "same", image.shape)}
+    if name == "sobel":
+        # core.filters mirrors the border for Sobel (a zero border would look like an edge).
+        gx = receptive.dot_product(image, filters.sobel_x(), i, j, padding="same", border="mirror")
+        gy = receptive.dot_product(image, filters.sobel_y(), i, j, padding="same", border="mirror")
+        return {"kind": "sobel", "name": name, "i": i, "j": j, "gx": gx, "gy": gy, "output": out[i, j],
+                "rect": gx["rect"]}
+    dot = receptive.dot_product(image, result["kernels"][name], i, j, settings["stride"],
+                                settings["padding"], settings["bias"])
+    return {"kind": "dot", "name": name, "i": i, "j": j, "dot": dot, "output": dot["output"], "rect": dot["rect"]}
+
+
+# ---------------------------------------------------------------- pure functions: text
+
+def fmt(v):
+    """A number as the student reads it: integers plain, others with 4 significant digits."""
+    v = float(v)
+    if v == int(v) and abs(v) < 1e9:
+        return str(int(v))
+    return f"{v:.4g}"
+
+
+def filter_label(lang, name):
+    return i18n.text(lang, "f_" + name)
+
+
+def numbers_html(numbers, names, lang):
+    """The layer arithmetic as a short HTML list."""
+    t = lambda key, **kw: i18n.text(lang, key, **kw)
+    lines = []
+    if numbers["groups"]:
+        kh, kw, _, ho, wo = numbers["groups"][0]
+        total = sum(g[2] for g in numbers["groups"])
+        k = numbers["channels"]
+        lines.append(t("numbers_output", ho=ho, wo=wo, f=total))
+        lines.append(t("numbers_params", params=numbers["params"],
+                       formula=" + ".join(f"{n}({k}·{h}·{w}+1)" for h, w, n, _, _ in numbers["groups"])))
+        lines.append(t("numbers_mults", mults=numbers["mults"],
+                       formula=" + ".join(f"{a}·{b}·({h}·{w}·{k}+1)·{n}" for h, w, n, a, b in numbers["groups"])))
+        lines.append(t("numbers_fc", inputs=numbers["fc_inputs"], outputs=numbers["fc_outputs"],
+                       fc_params=numbers["fc_params"]))
+    for name in names:
+        if name in NONLINEAR:
+            lines.append(t("numbers_nonlinear", name=filter_label(lang, name)))
+    lines.append(t("numbers_lecture", inputs=numbers["lecture_inputs"]))
+    return f"<b>{t('numbers_title')}</b><ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
+
+
+def matrix_html(m, css="kernel"):
+    rows = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in np.asarray(m))
+    return f'<table class="{css}">{rows}</table>'
+
+
+def kernel_html(name, kernel, lang):
+    if kernel is None:
+        return f"<i>{i18n.text(lang, 'nonlinear_note', name=filter_label(lang, name))}</i>"
+    h, w = kernel.shape
+    return f"<b>{i18n.text(lang, 'kernel_title', name=filter_label(lang, name), h=h, w=w)}</b>" + matrix_html(kernel)
+
+
+def dot_table_html(dot, lang):
+    """patch × kernel cell by cell, then Σ + bias = output."""
+    t = lambda key, **kw: i18n.text(lang, key, **kw)
+    r = dot["rect"]
+    cells = "".join(
+        "<tr>" + "".join(f"<td{' class=pad' if pad else ''}>{fmt(p)}×{fmt(k)}</td>"
+                         for p, k, pad in zip(prow, krow, padrow)) + "</tr>"
+        for prow, krow, padrow in zip(dot["patch"], dot["kernel"], dot["padded"]))
+    note_key = "dot_mirror_note" if dot["border"] == "mirror" else "dot_padding_note"
+    note = f" {t(note_key)}" if dot["padded"].any() else ""
+    return (f"<div>{t('dot_window', top=r['top'], bottom=r['bottom'] - 1, left=r['left'], right=r['right'] - 1)}"
+            f"{note}</div><table class='dot'>{cells}</table>"
+            f"<div class='dot-sum'>{t('dot_sum', total=fmt(dot['total']), bias=fmt(dot['bias']), output=fmt(dot['output']))}</div>")
+
+
+def inspect_html(detail, lang):
+    if detail is None:
+        return f"<i>{i18n.text(lang, 'dot_hint')}</i>"
+    t = lambda key, **kw: i18n.text(lang, key, **kw)
+    head = f"<b>{t('dot_title', i=detail['i'], j=detail['j'], name=filter_label(lang, detail['name']))}</b>"
+    if detail["kind"] == "canny":
+        return f"{head}<div>{t('canny_note')}</div><div>= {fmt(detail['output'])}</div>"
+    if detail["kind"] == "sobel":
+        gx, gy = detail["gx"], detail["gy"]
+        return (f"{head}<div>{t('sobel_note')}</div><div>gx:</div>{dot_table_html(gx, lang)}"
+                f"<div>gy:</div>{dot_table_html(gy, lang)}"
+                f"<div class='dot-sum'>√({fmt(gx['output'])}² + {fmt(gy['output'])}²) = {fmt(detail['output'])}</div>")
+    return head + dot_table_html(detail["dot"], lang)
+
+
+def message_text(message, lang):
+    """state["message"] is None or (alert type, i18n key, values)."""
+    if message is None:
+        return ""
+    _, key, values = message
+    return i18n.text(lang, key, **values)
+
+
+# ---------------------------------------------------------------- bokeh pieces
+
+def image_plot(image, title, css, width=PLOT_PX, tools="tap,pan,wheel_zoom,reset"):
+    """A figure showing a 2-D array with row 0 at the top; pixel (r, c) covers x in [c, c+1], y in [r, r+1]."""
+    h, w = image.shape
+    fig = figure(title=title, x_range=Range1d(0, w), y_range=Range1d(h, 0), tools=tools,
+                 frame_width=width, frame_height=max(40, round(width * h / w)), toolbar_location="right",
+                 name=css, css_classes=[css])
+    mapper = LinearColorMapper(palette=Greys256, low=float(image.min()), high=float(image.max()))
+    source = ColumnDataSource({"image": [image], "dw": [w], "dh": [h]}, name=css + "-source")
+    fig.image(image="image", x=0, y=0, dw="dw", dh="dh", source=source, color_mapper=mapper)
+    fig.axis.major_label_text_font_size = "8pt"
+    return fig, source, mapper
+
+
+def show_array(fig, source, mapper, array):
+    """Replace the picture in one update; ranges and size follow the array's shape."""
+    h, w = array.shape
+    lo, hi = float(array.min()), float(array.max())
+    mapper.update(low=lo, high=hi if hi > lo else lo + 1)
+    if (fig.x_range.end, fig.y_range.start) != (w, h):
+        fig.x_range.update(start=0, end=w)
+        fig.y_range.update(start=h, end=0)
+        fig.frame_height = max(40, round(fig.frame_width * h / w))
+    source.data = {"image": [array], "dw": [w], "dh": [h]}
+
+
+def rect_data(rect):
+    """A receptive-field rectangle as quad data (empty when None)."""
+    if rect is None:
+        return {"left": [], "right": [], "top": [], "bottom": []}
+    return {"left": [rect["left"]], "right": [rect["right"]], "top": [rect["top"]], "bottom": [rect["bottom"]]}
+
+
+# ---------------------------------------------------------------- widgets, bound at the bottom
+
+def build(state, lang="en"):
+    """The lab's layout over `state` (kept across rebuilds, e.g. a language switch).
+
+    Returns a namespace: layout, widgets {name: widget}, sources {name: ColumnDataSource}, state, and the
+    callbacks tests call directly: select_pixel(i, j), load_upload(filename, bytes), refresh().
+    """
+    t = lambda key, **kw: i18n.text(lang, key, **kw)
+    s = state["settings"]
+    filter_options = {filter_label(lang, n): n for n in FILTERS}
+    image_options = {name: name for name in state["images"]}
+    if state["image_name"] not in image_options.values():
+        image_options[state["image_name"]] = state["image_name"]   # an upload
+    w = {
+        "image": pn.widgets.Select(name=t("image"), options=image_options, value=state["image_name"],
+                                   css_classes=["conv-image-select"], width=200),
+        "upload": pn.widgets.FileInput(accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False,
+                                       css_classes=["conv-upload"], width=220),
+        "filter": pn.widgets.Select(name=t("filter"), options=filter_options, value=s["filter"],
+                                    css_classes=["conv-filter-select"], width=200),
+        "size": pn.widgets.IntInput(name=t("size"), value=s["size"], step=2, css_classes=["conv-size"], width=95),
+        "sigma": pn.widgets.FloatInput(name=t("sigma"), value=s["sigma"], step=0.2, start=0.1,
+                                       css_classes=["conv-sigma"], width=95),
+        "custom_size": pn.widgets.RadioButtonGroup(name=t("custom_size"), options={"3×3": 3, "5×5": 5},
+                                                   value=s["custom"].shape[0], css_classes=["conv-custom-size"]),
+        "copy": pn.widgets.Button(name=t("copy_to_custom"), css_classes=["conv-copy-kernel"], width=200),
+        "stride": pn.widgets.IntSlider(name=t("stride"), start=1, end=4, value=s["stride"],
+                                       css_classes=["conv-stride"], width=200),
+        "padding": pn.widgets.RadioButtonGroup(name=t("padding"), value=s["padding"],
+                                               options={t("padding_valid"): "valid", t("padding_same"): "same"},
+                                               css_classes=["conv-padding"]),
+        "bias": pn.widgets.FloatInput(name=t("bias"), value=float(s["bias"]), step=1.0,
+                                      css_classes=["conv-bias"], width=95),
+        "extra": pn.widgets.MultiChoice(name=t("extra_filters"), options=filter_options, value=list(s["extra"]),
+                                        max_items=MAX_EXTRA, css_classes=["conv-extra-filters"], width=300),
+    }
+    cells = pn.GridBox(ncols=s["custom"].shape[0], css_classes=["conv-kernel-grid"])
+    message = pn.pane.Alert("", alert_type="info", visible=False, css_classes=["conv-message"])
+    kernel_view = pn.pane.HTML("", css_classes=["conv-kernel-view"])
+    numbers = pn.pane.HTML("", css_classes=["conv-numbers"], width=PLOT_PX * 2)
+    detail = pn.pane.HTML("", css_classes=["conv-dot-product"])
+
+    result = state["result"]
+    main = result["maps"][s["filter"]]
+    in_fig, in_src, in_map = image_plot(state["image"], "", "conv-input-plot", tools="pan,wheel_zoom,reset")
+    out_fig, out_src, out_map = image_plot(main, "", "conv-output-plot")
+    rf_src = ColumnDataSource(rect_data(None), name="conv-receptive-field")
+    in_fig.quad(source=rf_src, left="left", right="right", top="top", bottom="bottom",
+                fill_color="red", fill_alpha=0.2, line_color="red", line_width=2)
+    px_src = ColumnDataSource(rect_data(None), name="conv-selected-pixel")
+    out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
+                 fill_alpha=0, line_color="red", line_width=2)
+    thumbs = [image_plot(main, "", "conv-feature-map", width=150, tools="pan,wheel_zoom,reset")
+              for n in range(MAX_EXTRA)]
+    thumb_panes = [pn.pane.Bokeh(f, visible=False) for f, _, _ in thumbs]
+
+    def settings_from_widgets():
+        return {"filter": w["filter"].value, "size": w["size"].value, "sigma": w["sigma"].value,
+                "custom": state["settings"]["custom"],
+                "stride": w["stride"].value, "padding": w["padding"].value,
+                "bias": w["bias"].value if w["bias"].value is not None else 0.0, "extra": list(w["extra"].value)}
+
+    def show_message():
+        msg = state["message"]
+        message.object = message_text(msg, lang)
+        message.alert_type = "danger" if msg and msg[0] == "error" else "info"
+        message.visible = msg is not None
+
+    def show_detail():
+        tap = state["tap"]
+        info = None
+        if tap is not None:
+            try:
+                info = inspect(state["image"], state["result"], state["settings"], *tap)
+            except ValueError:
+                state["tap"] = None      # the pixel no longer exists (e.g. a larger stride)
+        rf_src.data = rect_data(info and info["rect"])
+        px_src.data = rect_data(info and {"top": info["i"], "bottom": info["i"] + 1,
+                                          "left": info["j"], "right": info["j"] + 1})
+        detail.object = inspect_html(info, lang)
+
+    def show():
+        """Push the current state to every view (one data change per plot)."""
+        st, res = state["settings"], state["result"]
+        name = st["filter"]
+        image = state["image"]
+        show_array(in_fig, in_src, in_map, image)
+        in_fig.title.text = t("input_plot", h=image.shape[0], w=image.shape[1])
+        out = res["maps"][name]
+        show_array(out_fig, out_src, out_map, out)
+        out_fig.title.text = t("output_plot", name=filter_label(lang, name), h=out.shape[0], w=out.shape[1])
+        extra = res["names"][1:]
+        for n, (pane, (fig, src, mapper)) in enumerate(zip(thumb_panes, thumbs)):
+            pane.visible = fig.visible = n < len(extra)   # the pane alone does not hide a figure
+            if n < len(extra):
+                m = res["maps"][extra[n]]
+                show_array(fig, src, mapper, m)
+                fig.title.text = t("output_plot", name=filter_label(lang, extra[n]), h=m.shape[0], w=m.shape[1])
+        kernel_view.object = kernel_html(name, res["kernels"][name], lang)
+        numbers.object = numbers_html(res["numbers"], res["names"], lang)
+        linear = name not in NONLINEAR
+        for key in ("stride", "padding", "bias"):
+            w[key].disabled = not linear
+        w["size"].visible = name in SIZED
+        w["sigma"].visible = name == "gaussian"
+        w["custom_size"].visible = cells.visible = name == "custom"
+        w["copy"].visible = name not in NONLINEAR and name != "custom"
+        show_message()
+        show_detail()
+
+    def apply(image=None, image_name=None, custom=None, notice=None):
+        """Recompute from the widgets (and a new image or custom kernel); keep the last good state on error."""
+        new = settings_from_widgets()
+        if custom is not None:
+            new["custom"] = custom
+        img = state["image"] if image is None else image
+        try:
+            res = compute(img, new)
+        except ValueError as e:
+            state["message"] = ("error", "err_settings", {"why": str(e)})
+            show_message()
+            return False
+        state.update(settings=new, result=res, image=img, message=notice,
+                     image_name=image_name or state["image_name"])
+        show()
+        return True
+
+    def fill_cells():
+        k = state["settings"]["custom"]
+        cells.ncols = k.shape[0]
+        cells.objects = [cell_widget(r, c, k[r, c]) for r in range(k.shape[0]) for c in range(k.shape[1])]
+
+    def cell_widget(r, c, value):
+        cell = pn.widgets.FloatInput(value=float(value), step=0.1, width=64, css_classes=["conv-kernel-cell"],
+                                     name="")
+
+        def changed(event):
+            k = state["settings"]["custom"].copy()
+            k[r, c] = event.new if event.new is not None else 0.0
+            apply(custom=k)
+        cell.param.watch(changed, "value")
+        return cell
+
+    def on_custom_size(event):
+        if state["settings"]["custom"].shape[0] == event.new or apply(custom=identity_kernel(event.new)):
+            fill_cells()
+
+    def on_copy(_):
+        k = state["result"]["kernels"][state["settings"]["filter"]]
+        if k is None or k.shape[0] != k.shape[1] or k.shape[0] not in CUSTOM_SIZES:
+            shape = "none" if k is None else f"{k.shape[0]}x{k.shape[1]}"
+            state["message"] = ("error", "err_settings", {"why": f"custom kernel must be 3x3 or 5x5, got {shape}"})
+            show_message()
+            return
+        state["settings"]["custom"] = k.astype(np.float32).copy()
+        w["custom_size"].value = k.shape[0]      # on_custom_size sees the size already matches: keeps the copy
+        fill_cells()
+        w["filter"].value = "custom"             # recomputes with the copy
+
+    def on_image(event):
+        if event.new not in state["images"]:
+            return                                       # an uploaded image: already shown
+        original = state["images"][event.new]
+        image, factor = prepare_image(original)
+        notice = ("info", "notice_downscaled", shrink_notice(original, image, factor)) if factor > 1 else None
+        apply(image=image, image_name=event.new, notice=notice)
+
+    def load_upload(filename, data):
+        """Decode an uploaded file; on success it becomes the input, on failure the old image stays."""
+        try:
+            original = decode_upload(data)
+            image, factor = prepare_image(original)
+        except ValueError as e:
+            state["message"] = ("error", "err_upload", {"name": filename or "?", "why": str(e)})
+            show_message()
+            return False
+        notice = (("info", "notice_downscaled", shrink_notice(original, image, factor)) if factor > 1 else
+                  ("info", "notice_loaded", {"name": filename, "h": image.shape[0], "w": image.shape[1]}))
+        if not apply(image=image, image_name=filename or "upload", notice=notice):
+            return False
+        options = dict(w["image"].options)
+        options[state["image_name"]] = state["image_name"]
+        w["image"].options = options
+        w["image"].value = state["image_name"]
+        return True
+
+    def select_pixel(i, j):
+        """What a click on output pixel (i, j) does."""
+        state["tap"] = (int(i), int(j))
+        show_detail()
+
+    def on_tap(event):
+        if event.x is None or event.y is None:
+            return
+        i, j = int(np.floor(event.y)), int(np.floor(event.x))
+        out = state["result"]["maps"][state["settings"]["filter"]]
+        if 0 <= i < out.shape[0] and 0 <= j < out.shape[1]:
+            select_pixel(i, j)
+
+    for key in ("filter", "size", "sigma", "stride", "padding", "bias", "extra"):
+        w[key].param.watch(lambda event: apply(), "value")
+    w["image"].param.watch(on_image, "value")
+    w["upload"].param.watch(lambda event: load_upload(w["upload"].filename, event.new), "value")
+    w["custom_size"].param.watch(on_custom_size, "value")
+    w["copy"].on_click(on_copy)
+    out_fig.on_event(events.Tap, on_tap)
+    fill_cells()
+    show()
+
+    controls = pn.Column(
+        w["image"], pn.pane.HTML(f"<small>{t('upload')}</small>", margin=(0, 10)), w["upload"],
+        w["filter"], pn.Row(w["size"], w["sigma"]), w["custom_size"], cells, kernel_view, w["copy"],
+        w["stride"], pn.pane.HTML(f"<small>{t('padding')}</small>", margin=(0, 10)), w["padding"], w["bias"],
+        w["extra"], width=320, css_classes=["conv-controls"])
+    plots = pn.Column(
+        message,
+        pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)),
+        pn.Row(*thumb_panes, css_classes=["conv-feature-maps"]),
+        numbers, detail)
+    layout = pn.Row(controls, plots, css_classes=["conv-lab"])
+    return types.SimpleNamespace(
+        layout=layout, widgets=w, cells=cells, state=state, message=message, numbers=numbers, detail=detail,
+        kernel_view=kernel_view, figures={"input": in_fig, "output": out_fig},
+        sources={"input": in_src, "output": out_src, "receptive_field": rf_src, "selected": px_src,
+                 "maps": [src for _, src, _ in thumbs]},
+        select_pixel=select_pixel, load_upload=load_upload, on_tap=on_tap, refresh=show)
