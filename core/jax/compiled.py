@@ -1,0 +1,210 @@
+"""compile(model): a core model's forward pass in JAX, jitted, over the very same params tree as the NumPy core.
+
+    jm = compile(model, optimizer=optimizers.Adam(1e-3), loss="categorical_crossentropy")
+    logits = jm.apply(params, x)                                   # numpy or jax in, jax out
+    loss, grads = jm.value_and_grad(params, x, y)                  # grads from jax.grad, same tree as params
+    state = jm.init_optimizer(params)
+    params, state, loss = jm.train_step(params, state, x, y, key)  # one jitted optimizer step (dropout on)
+    params, state, losses = jm.train_epoch(params, state, x_all, y_all, key, batch_size=256)  # lax.scan
+
+The graph walk mirrors Model.forward: node 0 is the input, node i applies its layer to the outputs of
+model.inputs_of[i]. Losses and optimizer steps are the core's own functions (written with array operators),
+so the only JAX-specific math is in ops.py. Shapes and params are checked in Python before anything is traced,
+so bad input raises the core's ValueErrors and never a tracer error.
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+from .. import losses, optimizers
+from . import ops
+
+
+def _loss_key(loss, loss_kwargs):
+    """A hashable name for a loss and its settings (alpha may be a list), so each gets its own jitted function."""
+    return (loss if isinstance(loss, str) else id(loss),
+            tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v)
+                         for k, v in loss_kwargs.items())))
+
+
+class Compiled:
+    """The jitted mirror of one core model. Build it with `compile(model, ...)`."""
+
+    def __init__(self, model, optimizer="adam", loss="categorical_crossentropy", mesh=None, **loss_kwargs):
+        for node in model.nodes[1:]:
+            if node.layer.kind not in ops.LAYERS:
+                raise ValueError(f"core.jax: no JAX version of layer kind {node.layer.kind!r} ({node.layer.label})")
+        self.model = model
+        self.optimizer = optimizers.get(optimizer)
+        self.loss, self.loss_kwargs = loss, loss_kwargs
+        self.mesh = mesh
+        self.has_dropout = any(n.layer.kind == "Dropout" and n.layer.rate > 0 for n in model.nodes)
+        reference = model.init(seed=0)
+        self._shapes = {name: {w: a.shape for w, a in ws.items()} for name, ws in reference.items()}
+        self._jitted = {}
+
+    # -- the pure functions (traced by jit) -------------------------------------------------------------------
+    def forward(self, params, x, training=False, key=None):
+        """Every node's output, in node order (node 0 is x). Dropout layer i uses fold_in(key, i)."""
+        outs = [jnp.asarray(x)]
+        for i in range(1, len(self.model.nodes)):
+            layer = self.model.nodes[i].layer
+            ins = [outs[j] for j in self.model.inputs_of[i]]
+            layer_key = jax.random.fold_in(key, i) if (key is not None and layer.kind == "Dropout") else None
+            outs.append(ops.LAYERS[layer.kind](layer, params.get(layer.name, {}), ins if layer.merges else ins[0],
+                                               training, layer_key))
+        return outs
+
+    def _loss_value(self, params, x, y, loss_fn, training, key):
+        logits = self.forward(params, x, training, key)[-1]
+        return loss_fn(logits, y)[0]     # the core loss returns (value, dlogits); jax.grad needs only the value
+
+    def _step(self, loss_fn, params, opt_state, x, y, key):
+        value, grads = jax.value_and_grad(self._loss_value)(params, x, y, loss_fn, True, key)
+        params, opt_state = self.optimizer.update(grads, opt_state, params)
+        return params, opt_state, value
+
+    def _epoch(self, loss_fn, batch_size, params, opt_state, x_all, y_all, key):
+        """Shuffle on the device, then lax.scan one optimizer step per full batch (a last partial batch is dropped;
+        the next epoch's shuffle brings those examples back)."""
+        n = x_all.shape[0]
+        steps = n // batch_size
+        perm_key, step_key = jax.random.split(key)
+        order = jax.random.permutation(perm_key, n)[:steps * batch_size].reshape(steps, batch_size)
+        keys = jax.random.split(step_key, steps)
+
+        def body(carry, inputs):
+            p, s = carry
+            idx, k = inputs
+            xb, yb = x_all[idx], y_all[idx]
+            if self.mesh is not None:    # split each batch over the devices (data parallel); XLA adds the all-reduce
+                batch = NamedSharding(self.mesh, PartitionSpec("data"))
+                xb, yb = jax.lax.with_sharding_constraint((xb, yb), batch)
+            p, s, value = self._step(loss_fn, p, s, xb, yb, k if self.has_dropout else None)
+            return (p, s), value
+
+        (params, opt_state), values = jax.lax.scan(body, (params, opt_state), (order, keys))
+        return params, opt_state, values
+
+    def _evaluate_batch(self, loss_fn, params, x, y):
+        logits = self.forward(params, x)[-1]
+        labels = y.argmax(axis=1) if y.ndim == 2 else y
+        return loss_fn(logits, y)[0] * x.shape[0], (logits.argmax(axis=1) == labels).sum()
+
+    # -- jit, one function per (what, loss) ------------------------------------------------------------------
+    def _jit(self, what, loss=None, loss_kwargs=None, *static):
+        if loss is None:
+            loss, loss_kwargs = self.loss, self.loss_kwargs
+        loss_kwargs = loss_kwargs or {}
+        cache_key = (what, _loss_key(loss, loss_kwargs), static)
+        if cache_key not in self._jitted:
+            loss_fn = losses.get(loss, **loss_kwargs)
+            if what == "apply":
+                fn = jax.jit(self.forward, static_argnames=("training",))
+            elif what == "value_and_grad":
+                fn = jax.jit(lambda p, x, y, training, key: jax.value_and_grad(self._loss_value)(
+                    p, x, y, loss_fn, training, key), static_argnames=("training",))
+            elif what == "train_step":
+                fn = jax.jit(functools.partial(self._step, loss_fn))
+            elif what == "train_epoch":
+                fn = jax.jit(functools.partial(self._epoch, loss_fn, *static))
+            elif what == "evaluate":
+                fn = jax.jit(functools.partial(self._evaluate_batch, loss_fn))
+            self._jitted[cache_key] = fn
+        return self._jitted[cache_key]
+
+    # -- checks in plain Python, before tracing ---------------------------------------------------------------
+    def check_params(self, params, where="params"):
+        """ValueError (naming the layer, weight and shapes) unless params fit this model exactly."""
+        if not isinstance(params, dict) or set(params) != set(self._shapes) or any(
+                not isinstance(params[k], dict) or set(params[k]) != set(self._shapes[k]) for k in self._shapes):
+            self.model.check_params(params if isinstance(params, dict) else {}, where)   # its message says what
+        for name, ws in self._shapes.items():
+            for w, shape in ws.items():
+                if tuple(np.shape(params[name][w])) != shape:
+                    raise ValueError(f"{where}: layer '{name}' {w} has shape {tuple(np.shape(params[name][w]))}, "
+                                     f"expected {shape}")
+
+    def _check_batch(self, x, y=None):
+        self.model._check_input(x)
+        if y is not None:
+            ys = np.shape(y)
+            k = self.model.output_shape[-1]
+            if len(ys) not in (1, 2) or ys[0] != np.shape(x)[0] or (len(ys) == 2 and ys[1] != k):
+                raise ValueError(f"model '{self.model.name}': labels must be (N,) ints or (N, {k}) one-hot for "
+                                 f"{np.shape(x)[0]} inputs, got shape {tuple(ys)}")
+
+    def _check_key(self, training, key):
+        if training and self.has_dropout and key is None:
+            raise ValueError(f"model '{self.model.name}' has dropout: training needs a PRNG key, "
+                             f"e.g. jax.random.key(0)")
+
+    # -- public API (same signatures as the core Model, plus PRNG keys) ----------------------------------------
+    def apply(self, params, x, training=False, return_activations=False, key=None):
+        """x (N, *input_shape) -> output (N, *output_shape); with return_activations {layer_name: output}."""
+        self.check_params(params)
+        self._check_batch(x)
+        self._check_key(training, key)
+        outs = self._jit("apply")(params, x, training=training, key=key)
+        if return_activations:
+            return {n.layer.name: o for n, o in zip(self.model.nodes, outs)}
+        return outs[-1]
+
+    def value_and_grad(self, params, x, y, loss=None, training=False, key=None, **loss_kwargs):
+        """(loss, grads) exactly as Model.value_and_grad, gradients from jax.grad. loss defaults to compile()'s."""
+        self.check_params(params)
+        self._check_batch(x, y)
+        self._check_key(training, key)
+        if loss is None:
+            loss, loss_kwargs = self.loss, {**self.loss_kwargs, **loss_kwargs}
+        losses.get(loss, **loss_kwargs)     # an unknown name fails here, clearly
+        return self._jit("value_and_grad", loss, loss_kwargs)(params, x, y, training, key)
+
+    def init_optimizer(self, params):
+        """The optimizer state for params (the core optimizer's own init, as jax arrays)."""
+        return jax.tree_util.tree_map(jnp.asarray, self.optimizer.init(params))
+
+    def train_step(self, params, opt_state, x, y, key=None):
+        """One optimizer step on the batch (dropout on) -> (params, opt_state, loss before the step)."""
+        self.check_params(params)
+        self._check_batch(x, y)
+        self._check_key(True, key)
+        return self._jit("train_step")(params, opt_state, x, y, key)
+
+    def train_epoch(self, params, opt_state, x_all, y_all, key, batch_size=32):
+        """One shuffled epoch of train steps in a single jitted lax.scan -> (params, opt_state, losses (steps,)).
+
+        x_all, y_all should already live on the device (jax arrays) so nothing is copied per epoch.
+        """
+        self.check_params(params)
+        self._check_batch(x_all, y_all)
+        if not 1 <= batch_size <= np.shape(x_all)[0]:
+            raise ValueError(f"train_epoch: batch_size must be between 1 and the {np.shape(x_all)[0]} examples, "
+                             f"got {batch_size}")
+        if self.mesh is not None and batch_size % self.mesh.size:
+            raise ValueError(f"train_epoch: batch_size {batch_size} must divide evenly over the mesh's "
+                             f"{self.mesh.size} devices")
+        return self._jit("train_epoch", None, None, int(batch_size))(params, opt_state, x_all, y_all, key)
+
+    def evaluate(self, params, x, y, batch_size=1000):
+        """(mean loss, accuracy) over x, y in jitted batches (no dropout), as Model.evaluate."""
+        self.check_params(params)
+        self._check_batch(x, y)
+        fn = self._jit("evaluate")
+        total, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            t, c = fn(params, x[i:i + batch_size], y[i:i + batch_size])
+            total, correct = total + float(t), correct + int(c)
+        return total / len(x), correct / len(x)
+
+
+def compile(model, optimizer="adam", loss="categorical_crossentropy", mesh=None, **loss_kwargs):
+    """A core Model/Sequential -> Compiled (jitted apply, value_and_grad, train_step, train_epoch, evaluate).
+
+    optimizer: a core optimizer object or its Keras name; loss: a core loss name (gamma/alpha for "focal");
+    mesh: a jax.sharding.Mesh with a "data" axis to split every batch over its devices (see parallel.py).
+    """
+    return Compiled(model, optimizer, loss, mesh, **loss_kwargs)
