@@ -1,7 +1,7 @@
 """2-D convolution (cross-correlation, as in every deep learning library), NHWC input, HWIO kernel.
 
 cs231n style: `conv2d_forward` returns (out, cache) and `conv2d_backward` uses the cache.
-The work is two matrix products over an im2col matrix: one row per output pixel holding the
+The work is matrix products over an im2col matrix: one row (or column) per output pixel holding the
 h*w*k input values under the filter, so all k' filters (and their k' biases) are applied at once.
 """
 import numpy as np
@@ -46,6 +46,9 @@ def col2im(dcols, xp_shape, kernel_size, stride):
     sh, sw = stride
     ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
     d = dcols.reshape(n, ho, wo, kh, kw, c)
+    if (sh, sw) == (kh, kw) and (hp, wp) == (ho * kh, wo * kw):
+        # windows tile the input exactly (e.g. LeNet's C5: one 5x5 window): no overlaps, just reorder
+        return d.transpose(0, 1, 3, 2, 4, 5).reshape(xp_shape)
     dxp = np.zeros(xp_shape, dtype=dcols.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -75,22 +78,51 @@ def check_conv_input(x, kernel, stride, padding, name="conv2d"):
     return (sh, sw), pads_h, pads_w
 
 
+def _use_shift_path(stride, ho, wo, wp):
+    """Stride 1 with most of each padded row used: the channel-major "shift" path wins (see conv2d_forward)."""
+    return stride == (1, 1) and wo >= 0.6 * wp
+
+
 def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d"):
     """Convolve x (N, H, W, C) with kernel (h, w, C, F), add bias (F,).
 
     Returns out (N, Ho, Wo, F) and a cache for `conv2d_backward`.
+
+    Two layouts of the same matrix product, chosen for speed (the maths is identical):
+    - "rows": im2col of NHWC windows, one row per output pixel (any stride).
+    - "shift" (stride 1): the input is laid out channel-major (C, N, Hp*Wp) and flattened, so the window
+      offset (i, j) is a plain shift by i*Wp + j: im2col becomes kh*kw contiguous slice copies and its adjoint
+      kh*kw contiguous slice-adds. Each image row is computed Wp wide; the last kw-1 columns are thrown away.
+      The output is then an NHWC view of channel-major memory, which NumPy's element-wise ops handle as is.
     """
     stride, pads_h, pads_w = check_conv_input(x, kernel, stride, padding, name)
     kh, kw, c, f = kernel.shape
-    xp = pad_input(x, pads_h, pads_w)
-    cols = im2col(xp, (kh, kw), stride)
-    out = cols @ kernel.reshape(kh * kw * c, f)
+    n, h, w, _ = x.shape
+    hp, wp = h + sum(pads_h), w + sum(pads_w)
+    ho, wo = (hp - kh) // stride[0] + 1, (wp - kw) // stride[1] + 1
+    k2 = kernel.reshape(kh * kw * c, f)
+    if not _use_shift_path(stride, ho, wo, wp):
+        cols = im2col(pad_input(x, pads_h, pads_w), (kh, kw), stride)
+        out = cols @ k2
+        if bias is not None:
+            out += bias
+        cache = ("rows", cols, kernel, (n, hp, wp, c), x.shape, stride, pads_h, pads_w, bias is not None)
+        return out.reshape(n, ho, wo, f), cache
+    length = ho * wp                                  # output positions per image, rows computed wp wide
+    flat = np.zeros((c, n, hp * wp + kw - 1), x.dtype)   # + kw - 1: the last window's spill-over
+    flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w] = \
+        x.transpose(3, 0, 1, 2)
+    cols_t = np.empty((kh, kw, c, n, length), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols_t[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
+    cols_t = cols_t.reshape(kh * kw * c, n * length)
+    out_t = k2.T @ cols_t                             # (F, N*Ho*Wp)
     if bias is not None:
-        out += bias
-    n = x.shape[0]
-    ho, wo = (xp.shape[1] - kh) // stride[0] + 1, (xp.shape[2] - kw) // stride[1] + 1
-    cache = (cols, kernel, xp.shape, x.shape, stride, pads_h, pads_w, bias is not None)
-    return out.reshape(n, ho, wo, f), cache
+        out_t += bias[:, None]
+    out = out_t.reshape(f, n, ho, wp)[:, :, :, :wo].transpose(1, 2, 3, 0)
+    cache = ("shift", cols_t, kernel, (n, hp, wp, c), x.shape, stride, pads_h, pads_w, bias is not None)
+    return out, cache
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -98,18 +130,35 @@ def conv2d_backward(dout, cache, need_dx=True):
 
     need_dx=False skips the input gradient (the first layer never needs it).
     """
-    cols, kernel, xp_shape, x_shape, stride, pads_h, pads_w, has_bias = cache
+    layout, cols, kernel, xp_shape, x_shape, stride, pads_h, pads_w, has_bias = cache
     kh, kw, c, f = kernel.shape
-    d2 = dout.reshape(-1, f)
-    dkernel = (cols.T @ d2).reshape(kernel.shape)
-    dbias = d2.sum(axis=0) if has_bias else None
-    dx = None
-    if need_dx:
-        dcols = d2 @ kernel.reshape(kh * kw * c, f).T
-        dxp = col2im(dcols, xp_shape, (kh, kw), stride)
-        h, w = x_shape[1], x_shape[2]
-        dx = dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :]
-    return dx, dkernel, dbias
+    n, hp, wp, _ = xp_shape
+    h, w = x_shape[1], x_shape[2]
+    k2 = kernel.reshape(kh * kw * c, f)
+    if layout == "rows":
+        d2 = dout.reshape(-1, f)
+        dkernel = (cols.T @ d2).reshape(kernel.shape)
+        dbias = np.ones(len(d2), d2.dtype) @ d2 if has_bias else None    # a matrix-vector product beats sum(axis=0)
+        if not need_dx:
+            return None, dkernel, dbias
+        dxp = col2im(d2 @ k2.T, xp_shape, (kh, kw), stride)
+        return dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :], dkernel, dbias
+    ho, wo = dout.shape[1], dout.shape[2]
+    length = ho * wp
+    d_t = np.zeros((f, n, ho, wp), dout.dtype)       # the thrown-away columns get zero gradient
+    d_t[:, :, :, :wo] = dout.transpose(3, 0, 1, 2)
+    d_t = d_t.reshape(f, n * length)
+    dkernel = (cols @ d_t.T).reshape(kernel.shape)
+    dbias = d_t @ np.ones(n * length, d_t.dtype) if has_bias else None
+    if not need_dx:
+        return None, dkernel, dbias
+    dcols = (k2 @ d_t).reshape(kh, kw, c, n, length)
+    flat = np.zeros((c, n, hp * wp + kw - 1), dout.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            flat[:, :, i * wp + j:i * wp + j + length] += dcols[i, j]
+    dx = flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w]
+    return dx.transpose(1, 2, 3, 0), dkernel, dbias
 
 
 def conv2d(x, kernel, bias=None, stride=1, padding="valid"):

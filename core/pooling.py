@@ -30,20 +30,34 @@ def check_pool_input(x, pool_size, strides, padding, name):
 
 
 def _tiles(x, pool, stride, pads_h, pads_w):
-    """Fast path: non-overlapping windows that tile x exactly, as a reshape view (N, Ho, ph, Wo, pw, C)."""
+    """True when the windows do not overlap and tile x exactly (the usual 2x2, stride 2): the fast path."""
     n, h, w, c = x.shape
-    if pool != stride or pads_h != (0, 0) or pads_w != (0, 0) or h % pool[0] or w % pool[1]:
-        return None
-    return x.reshape(n, h // pool[0], pool[0], w // pool[1], pool[1], c)
+    return pool == stride and pads_h == (0, 0) and pads_w == (0, 0) and not h % pool[0] and not w % pool[1]
+
+
+def _running_max(views):
+    """Element-wise max over equally shaped views, and which view won (the first on ties), as int8."""
+    best = views[0]
+    winner = None
+    for k in range(1, len(views)):
+        better = views[k] > best
+        best = np.maximum(best, views[k])
+        winner = better.astype(np.int8) if winner is None else np.where(better, np.int8(k), winner)
+    return best, winner
 
 
 def max_pool_forward(x, pool_size=2, strides=None, padding="valid", name="max_pooling2d"):
     """x (N, H, W, C) -> out (N, Ho, Wo, C), cache."""
     pool, stride, pads_h, pads_w = check_pool_input(x, pool_size, strides, padding, name)
-    t = _tiles(x, pool, stride, pads_h, pads_w)
-    if t is not None:
-        out = t.max(axis=(2, 4))
-        return out, ("tiles", x, out, pool)
+    if _tiles(x, pool, stride, pads_h, pads_w):
+        # Two passes, rows then columns, each a running maximum over strided views. The work happens on the
+        # channel-major view (C, N, H, W), so the row pass compares whole contiguous rows when x comes from a
+        # convolution's "shift" path; the result is returned as an NHWC view again.
+        ph, pw = pool
+        xt = x.transpose(3, 0, 1, 2)
+        rows, row_winner = _running_max([xt[:, :, i::ph, :] for i in range(ph)])
+        out_t, col_winner = _running_max([rows[:, :, :, j::pw] for j in range(pw)])
+        return out_t.transpose(1, 2, 3, 0), ("tiles", x.shape, x.dtype, pool, row_winner, col_winner)
     xp = np.pad(x, ((0, 0), pads_h, pads_w, (0, 0)), constant_values=-np.inf) if pads_h + pads_w != (0,) * 4 else x
     win = windows(xp, pool, stride)            # (N, Ho, Wo, ph, pw, C)
     n, ho, wo, ph, pw, c = win.shape
@@ -53,23 +67,26 @@ def max_pool_forward(x, pool_size=2, strides=None, padding="valid", name="max_po
     return out, ("windows", arg, xp.shape, x.shape, pool, stride, pads_h, pads_w)
 
 
+def _route(d, winner, p, axis, shape, dtype):
+    """Send each gradient in d to the winner among p strided positions along `axis` (zeros elsewhere)."""
+    out = np.empty(shape, dtype)
+    for k in range(p):
+        view = out[:, :, k::p, :] if axis == 2 else out[:, :, :, k::p]
+        if winner is None:
+            view[...] = d
+        else:
+            np.multiply(d, winner == k, out=view)
+    return out
+
+
 def max_pool_backward(dout, cache):
     """dout (N, Ho, Wo, C) -> dx (N, H, W, C): each gradient goes to its window's maximum."""
     if cache[0] == "tiles":
-        _, x, out, pool = cache
-        n, h, w, c = x.shape
-        t = x.reshape(n, h // pool[0], pool[0], w // pool[1], pool[1], c)
-        # Equality mask: ties only happen between exact equals (zeros after ReLU, whose gradient is 0 anyway);
-        # the first maximum takes the gradient so the gradient is never doubled.
-        mask = t == out[:, :, None, :, None, :]
-        if mask.sum() != out.size:
-            flat = t.transpose(0, 1, 3, 2, 4, 5).reshape(n, h // pool[0], w // pool[1], -1, c)
-            first = flat.argmax(axis=3)
-            mask = np.zeros_like(flat, dtype=bool)
-            np.put_along_axis(mask, first[:, :, :, None, :], True, axis=3)
-            mask = mask.reshape(n, h // pool[0], w // pool[1], pool[0], pool[1], c).transpose(0, 1, 3, 2, 4, 5)
-        dx = mask * dout[:, :, None, :, None, :]
-        return dx.reshape(x.shape)
+        _, (n, h, w, c), dtype, (ph, pw), row_winner, col_winner = cache
+        dout_t = dout.transpose(3, 0, 1, 2)
+        drows = _route(dout_t, col_winner, pw, axis=3, shape=(c, n, h // ph, w), dtype=dtype)
+        dx_t = _route(drows, row_winner, ph, axis=2, shape=(c, n, h, w), dtype=dtype)
+        return dx_t.transpose(1, 2, 3, 0)
     _, arg, xp_shape, x_shape, pool, stride, pads_h, pads_w = cache
     n, ho, wo, c = dout.shape
     dflat = np.zeros((n, ho, wo, pool[0] * pool[1], c), dtype=dout.dtype)
@@ -93,9 +110,12 @@ def max_pool_argmax(x, pool_size=2, strides=None, padding="valid"):
 def avg_pool_forward(x, pool_size=2, strides=None, padding="valid", name="average_pooling2d"):
     """x (N, H, W, C) -> out (N, Ho, Wo, C), cache. Pads are not counted in the average."""
     pool, stride, pads_h, pads_w = check_pool_input(x, pool_size, strides, padding, name)
-    t = _tiles(x, pool, stride, pads_h, pads_w)
-    if t is not None:
-        return t.mean(axis=(2, 4)), ("tiles", x.shape, pool)
+    if _tiles(x, pool, stride, pads_h, pads_w):
+        ph, pw = pool
+        xt = x.transpose(3, 0, 1, 2)
+        rows = sum(xt[:, :, i::ph, :] for i in range(ph))
+        out_t = sum(rows[:, :, :, j::pw] for j in range(pw)) * (1.0 / (ph * pw))
+        return out_t.transpose(1, 2, 3, 0), ("tiles", x.shape, x.dtype, pool)
     xp = np.pad(x, ((0, 0), pads_h, pads_w, (0, 0)))
     ones = np.pad(np.ones((1,) + x.shape[1:3] + (1,), x.dtype), ((0, 0), pads_h, pads_w, (0, 0)))
     counts = windows(ones, pool, stride).sum(axis=(3, 4))    # (1, Ho, Wo, 1): real pixels per window
@@ -106,11 +126,10 @@ def avg_pool_forward(x, pool_size=2, strides=None, padding="valid", name="averag
 def avg_pool_backward(dout, cache):
     """dout (N, Ho, Wo, C) -> dx (N, H, W, C): each gradient spread evenly over its window."""
     if cache[0] == "tiles":
-        _, x_shape, pool = cache
-        n, h, w, c = x_shape
-        share = dout / (pool[0] * pool[1])
-        dx = np.broadcast_to(share[:, :, None, :, None, :], (n, h // pool[0], pool[0], w // pool[1], pool[1], c))
-        return dx.reshape(x_shape)
+        _, (n, h, w, c), dtype, (ph, pw) = cache
+        share = dout.transpose(3, 0, 1, 2) * (1.0 / (ph * pw))
+        drows = _route(share, None, pw, axis=3, shape=(c, n, h // ph, w), dtype=dtype)
+        return _route(drows, None, ph, axis=2, shape=(c, n, h, w), dtype=dtype).transpose(1, 2, 3, 0)
     _, counts, xp_shape, x_shape, pool, stride, pads_h, pads_w = cache
     share = dout / counts
     n, ho, wo, c = dout.shape

@@ -72,9 +72,10 @@ def reference_pool(x, size, stride, padding, reduce):
 
 
 @pytest.mark.parametrize("size,stride,padding", [(2, None, "valid"), (2, 2, "same"), (3, 2, "valid"),
-                                                 (3, 2, "same"), (3, 1, "same"), (2, 1, "valid")])
-def test_pooling_matches_loops(size, stride, padding):
-    x = np.random.default_rng(2).standard_normal((2, 7, 8, 3))
+                                                 (3, 2, "same"), (3, 1, "same"), (2, 1, "valid"), (3, None, "valid")])
+@pytest.mark.parametrize("shape", [(2, 7, 8, 3), (2, 12, 6, 3)])   # 12x6 tiles exactly for sizes 2 and 3
+def test_pooling_matches_loops(size, stride, padding, shape):
+    x = np.random.default_rng(2).standard_normal(shape)
     s = size if stride is None else stride
     mx, _ = pooling.max_pool_forward(x, size, stride, padding)
     av, _ = pooling.avg_pool_forward(x, size, stride, padding)
@@ -104,3 +105,25 @@ def test_max_pool_ties_do_not_double_the_gradient():
     out, cache = pooling.max_pool_forward(x, 2)
     dx = pooling.max_pool_backward(np.ones_like(out), cache)
     assert dx.sum() == out.size
+
+
+def test_layouts_agree_and_accept_any_memory_order():
+    """The stride-1 "shift" path and the im2col "rows" path compute the same thing, for any input memory order."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 9, 10)).transpose(0, 2, 3, 1)     # NHWC view of channel-major memory
+    k = rng.standard_normal((3, 3, 2, 4))
+    shift, cache = conv.conv2d_forward(x, k, None, 1, "same")
+    assert cache[0] == "shift"
+    contiguous, _ = conv.conv2d_forward(np.ascontiguousarray(x), k, None, 1, "same")
+    ref = reference_conv(np.ascontiguousarray(x), k, 0, 1, "same")
+    np.testing.assert_allclose(shift, ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(contiguous, ref, rtol=1e-10, atol=1e-10)
+    # a window nearly as large as the input uses the rows path even at stride 1 (like LeNet's C5)
+    k5 = rng.standard_normal((5, 5, 2, 3))
+    rows, cache = conv.conv2d_forward(x[:, :6, :6, :], k5, None, 1, "valid")
+    assert cache[0] == "rows"
+    np.testing.assert_allclose(rows, reference_conv(np.ascontiguousarray(x[:, :6, :6, :]), k5, 0, 1, "valid"),
+                               rtol=1e-10, atol=1e-10)
+    mx, cache = pooling.max_pool_forward(shift, 3)
+    np.testing.assert_allclose(mx, reference_pool(np.ascontiguousarray(shift), 3, 3, "valid", np.max))
+    assert pooling.max_pool_backward(np.ones_like(mx), cache).sum() == mx.size

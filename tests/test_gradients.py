@@ -54,7 +54,8 @@ def test_conv2d_gradients(stride, padding, activation):
 
 
 @pytest.mark.parametrize("pool", [L.MaxPooling2D, L.AveragePooling2D])
-@pytest.mark.parametrize("size,stride,padding", [(2, None, "valid"), (3, 2, "same"), (2, 1, "valid"), (3, 2, "valid")])
+@pytest.mark.parametrize("size,stride,padding", [(2, None, "valid"), (3, None, "valid"), (3, 2, "same"), (2, 1, "valid"),
+                                                 (3, 2, "valid")])
 def test_pooling_gradients(pool, size, stride, padding):
     model = net(L.Conv2D(2, 2, activation="tanh"), pool(size, strides=stride, padding=padding), L.Flatten(), L.Dense(3))
     check_model(model, X, Y)
