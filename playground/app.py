@@ -68,7 +68,7 @@ def build_page(lang=None):
         page.conv = conv_lab.build(conv_state, lang)
         page.pool = None
         page.lang_switch = pn.widgets.RadioButtonGroup(
-            name=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
+            label=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
             options={label: code for code, label in i18n.LANGUAGES.items()})
         page.lang_switch.param.watch(lambda event: set_language(event.new), "value")
         page.tabs = pn.Tabs((i18n.text(lang, "tab_conv"), page.conv.layout),

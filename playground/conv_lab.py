@@ -384,26 +384,26 @@ def build(state, lang="en"):
     if state["image_name"] not in image_options.values():
         image_options[state["image_name"]] = state["image_name"]   # an upload
     w = {
-        "image": pn.widgets.Select(name=t("image"), options=image_options, value=state["image_name"],
+        "image": pn.widgets.Select(label=t("image"), options=image_options, value=state["image_name"],
                                    css_classes=["conv-image-select"], width=200),
         "upload": pn.widgets.FileInput(accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False,
                                        css_classes=["conv-upload"], width=220),
-        "filter": pn.widgets.Select(name=t("filter"), options=filter_options, value=s["filter"],
+        "filter": pn.widgets.Select(label=t("filter"), options=filter_options, value=s["filter"],
                                     css_classes=["conv-filter-select"], width=200),
-        "size": pn.widgets.IntInput(name=t("size"), value=s["size"], step=2, css_classes=["conv-size"], width=95),
-        "sigma": pn.widgets.FloatInput(name=t("sigma"), value=s["sigma"], step=0.2, start=0.1,
+        "size": pn.widgets.IntInput(label=t("size"), value=s["size"], step=2, css_classes=["conv-size"], width=95),
+        "sigma": pn.widgets.FloatInput(label=t("sigma"), value=s["sigma"], step=0.2, start=0.1,
                                        css_classes=["conv-sigma"], width=95),
-        "custom_size": pn.widgets.RadioButtonGroup(name=t("custom_size"), options={"3×3": 3, "5×5": 5},
+        "custom_size": pn.widgets.RadioButtonGroup(label=t("custom_size"), options={"3×3": 3, "5×5": 5},
                                                    value=s["custom"].shape[0], css_classes=["conv-custom-size"]),
-        "copy": pn.widgets.Button(name=t("copy_to_custom"), css_classes=["conv-copy-kernel"], width=200),
-        "stride": pn.widgets.IntSlider(name=t("stride"), start=1, end=4, value=s["stride"],
+        "copy": pn.widgets.Button(label=t("copy_to_custom"), css_classes=["conv-copy-kernel"], width=200),
+        "stride": pn.widgets.IntSlider(label=t("stride"), start=1, end=4, value=s["stride"],
                                        css_classes=["conv-stride"], width=200),
-        "padding": pn.widgets.RadioButtonGroup(name=t("padding"), value=s["padding"],
+        "padding": pn.widgets.RadioButtonGroup(label=t("padding"), value=s["padding"],
                                                options={t("padding_valid"): "valid", t("padding_same"): "same"},
                                                css_classes=["conv-padding"]),
-        "bias": pn.widgets.FloatInput(name=t("bias"), value=float(s["bias"]), step=1.0,
+        "bias": pn.widgets.FloatInput(label=t("bias"), value=float(s["bias"]), step=1.0,
                                       css_classes=["conv-bias"], width=95),
-        "extra": pn.widgets.MultiChoice(name=t("extra_filters"), options=filter_options, value=list(s["extra"]),
+        "extra": pn.widgets.MultiChoice(label=t("extra_filters"), options=filter_options, value=list(s["extra"]),
                                         max_items=MAX_EXTRA, css_classes=["conv-extra-filters"], width=300),
     }
     cells = pn.GridBox(ncols=s["custom"].shape[0], css_classes=["conv-kernel-grid"])
@@ -503,8 +503,7 @@ def build(state, lang="en"):
         cells.objects = [cell_widget(r, c, k[r, c]) for r in range(k.shape[0]) for c in range(k.shape[1])]
 
     def cell_widget(r, c, value):
-        cell = pn.widgets.FloatInput(value=float(value), step=0.1, width=64, css_classes=["conv-kernel-cell"],
-                                     name="")
+        cell = pn.widgets.FloatInput(value=float(value), step=0.1, width=64, css_classes=["conv-kernel-cell"])
 
         def changed(event):
             k = state["settings"]["custom"].copy()

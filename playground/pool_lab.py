@@ -92,15 +92,15 @@ def build(state, conv_state, lang="en"):
     t = lambda key, **kw: i18n.text(lang, key, **kw)
     s = state["settings"]
     w = {
-        "source": pn.widgets.RadioButtonGroup(name=t("pool_source"), value=s["source"],
+        "source": pn.widgets.RadioButtonGroup(label=t("pool_source"), value=s["source"],
                                               options={t("pool_src_input"): "input", t("pool_src_map"): "map"},
                                               css_classes=["pool-source"]),
-        "kind": pn.widgets.RadioButtonGroup(name=t("pool_kind"), value=s["kind"],
+        "kind": pn.widgets.RadioButtonGroup(label=t("pool_kind"), value=s["kind"],
                                             options={t("pool_max"): "max", t("pool_avg"): "avg"},
                                             css_classes=["pool-kind"]),
-        "size": pn.widgets.IntSlider(name=t("pool_size"), start=1, end=8, value=s["size"],
+        "size": pn.widgets.IntSlider(label=t("pool_size"), start=1, end=8, value=s["size"],
                                      css_classes=["pool-size"], width=200),
-        "stride": pn.widgets.IntSlider(name=t("pool_stride"), start=1, end=8, value=s["stride"],
+        "stride": pn.widgets.IntSlider(label=t("pool_stride"), start=1, end=8, value=s["stride"],
                                        css_classes=["pool-stride"], width=200),
     }
     message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["pool-message"])

@@ -11,7 +11,7 @@ def test_dot_product_reproduces_every_conv_output_pixel(padding, stride):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(9, 11)).astype(np.float32)
     k = rng.normal(size=(3, 5)).astype(np.float32)
-    out = conv.conv2d(x, k, bias=np.float32(0.5), stride=stride, padding=padding)
+    out = conv.conv2d(x, k, bias=np.array([0.5], np.float32), stride=stride, padding=padding)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             dp = receptive.dot_product(x, k, i, j, stride=stride, padding=padding, bias=0.5)

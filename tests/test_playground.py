@@ -1,0 +1,359 @@
+"""The Panel labs, driven through their widgets and callbacks directly (no server, no browser).
+
+What the page shows must be exactly what core computes; bad input must show a message and keep the last good state.
+"""
+import io
+import os
+import subprocess
+import sys
+import types
+
+import numpy as np
+import panel as pn
+import pytest
+
+from core import arithmetic, conv, filters, pooling, receptive
+from playground import app, conv_lab, i18n, pool_lab
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def photo(h=40, w=48, seed=0):
+    """A small uint8 grey photo stand-in: smooth ramps plus noise, so every filter gives a non-trivial map."""
+    rng = np.random.default_rng(seed)
+    r, c = np.mgrid[0:h, 0:w]
+    return np.clip(3 * r + 2 * c + rng.integers(0, 40, (h, w)), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def lab():
+    state = conv_lab.initial_state(images={"small": photo(), "tiny": photo(6, 7, seed=1)})
+    return conv_lab.build(state, "en")
+
+
+def png_bytes(array, fmt="PNG"):
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def shown(source):
+    return source.data["image"][0]
+
+
+# ---------------------------------------------------------------- convolution lab
+
+def test_input_is_the_grey_photo_in_0_255(lab):
+    np.testing.assert_allclose(shown(lab.sources["input"]), photo().astype(np.float32), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["box", "sharpen", "emboss", "laplacian", "sobel_x", "sobel_y"])
+def test_changing_the_filter_shows_exactly_core_conv2d(lab, name):
+    lab.widgets["filter"].value = name
+    image = lab.state["image"]
+    kernel = filters.box(5) if name == "box" else filters.get(name)   # box takes the size field (5)
+    expected = conv.conv2d(image, kernel, bias=np.zeros(1, np.float32), padding="same")
+    np.testing.assert_array_equal(shown(lab.sources["output"]), expected)
+    assert lab.state["settings"]["filter"] == name
+    assert lab.message.visible is False
+
+
+def test_gaussian_size_sigma_stride_padding_and_bias_all_reach_core(lab):
+    w = lab.widgets
+    w["size"].value, w["sigma"].value = 3, 2.0
+    w["stride"].value, w["padding"].value, w["bias"].value = 2, "valid", 10.0
+    expected = conv.conv2d(lab.state["image"], filters.gaussian(3, 2.0), bias=np.array([10.0], np.float32),
+                           stride=2, padding="valid")
+    out = shown(lab.sources["output"])
+    np.testing.assert_array_equal(out, expected)
+    assert out.shape == (19, 23)                                   # floor((40 - 3) / 2) + 1, floor((48 - 3) / 2) + 1
+    fig = lab.figures["output"]
+    assert (fig.x_range.end, fig.y_range.start) == (23, 19)         # the plot follows the new shape
+
+
+def test_sobel_magnitude_and_canny_come_from_core_filters(lab):
+    lab.widgets["filter"].value = "sobel"
+    np.testing.assert_array_equal(shown(lab.sources["output"]), filters.sobel_magnitude(lab.state["image"]))
+    assert lab.widgets["stride"].disabled                           # not one convolution: no stride
+    lab.widgets["filter"].value = "canny"
+    np.testing.assert_array_equal(shown(lab.sources["output"]),
+                                  filters.canny(lab.state["image"] / 255).astype(np.float32))
+
+
+def test_tapping_an_output_pixel_shows_its_receptive_field_and_dot_product(lab):
+    lab.widgets["filter"].value = "sobel_x"
+    lab.widgets["stride"].value = 2
+    lab.widgets["bias"].value = 1.5
+    lab.on_tap(types.SimpleNamespace(x=5.7, y=3.2))                # bokeh Tap: x is the column, y the row
+    assert lab.state["tap"] == (3, 5)
+    # stride 2, 'same' padding of a 3x3 on 40x48: pad top/left 0 (Keras puts the odd pixel after)
+    assert lab.sources["receptive_field"].data == {"left": [10], "right": [13], "top": [6], "bottom": [9]}
+    assert lab.sources["selected"].data == {"left": [5], "right": [6], "top": [3], "bottom": [4]}
+    image = lab.state["image"]
+    patch = image[6:9, 10:13]
+    out = shown(lab.sources["output"])[3, 5]
+    assert out == pytest.approx(float((patch * filters.sobel_x()).sum()) + 1.5, rel=1e-5)
+    html = lab.detail.object
+    for value, k in zip(patch.ravel(), filters.sobel_x().ravel()):  # every product is written out
+        assert f"{conv_lab.fmt(value)}×{conv_lab.fmt(k)}" in html
+    assert f"= {conv_lab.fmt(out)}" in html
+
+
+def test_tap_in_the_corner_shows_zero_padding(lab):
+    lab.widgets["filter"].value = "laplacian"
+    lab.select_pixel(0, 0)
+    assert lab.sources["receptive_field"].data == {"left": [-1], "right": [2], "top": [-1], "bottom": [2]}
+    assert "zero padding" in lab.detail.object
+    assert lab.detail.object.count("class=pad") == 5
+
+
+def test_sobel_magnitude_tap_shows_both_gradients(lab):
+    lab.widgets["filter"].value = "sobel"
+    lab.select_pixel(4, 7)
+    info = conv_lab.inspect(lab.state["image"], lab.state["result"], lab.state["settings"], 4, 7)
+    gx, gy = filters.gradients(lab.state["image"])
+    assert info["gx"]["output"] == pytest.approx(gx[4, 7], abs=1e-3)
+    assert info["gy"]["output"] == pytest.approx(gy[4, 7], abs=1e-3)
+    assert info["output"] == pytest.approx(np.hypot(gx[4, 7], gy[4, 7]), rel=1e-5)
+    assert "gx" in lab.detail.object and "gy" in lab.detail.object
+
+
+def test_a_tap_outside_a_shrunk_output_is_dropped(lab):
+    lab.select_pixel(30, 40)
+    lab.widgets["stride"].value = 4                                 # output 10x12: (30, 40) no longer exists
+    assert lab.state["tap"] is None
+    assert lab.sources["receptive_field"].data["left"] == []
+
+
+def test_custom_kernel_cells_and_copy_of_a_preset(lab):
+    lab.widgets["filter"].value = "sobel_y"
+    lab.widgets["copy"].clicks += 1                                 # "edit a copy of this kernel"
+    assert lab.widgets["filter"].value == "custom"
+    cells = lab.cells.objects
+    assert [c.value for c in cells] == filters.sobel_y().ravel().tolist()
+    cells[4].value = 3.0                                            # the centre cell
+    k = filters.sobel_y().copy()
+    k[1, 1] = 3.0
+    expected = conv.conv2d(lab.state["image"], k, bias=np.zeros(1, np.float32), padding="same")
+    np.testing.assert_array_equal(shown(lab.sources["output"]), expected)
+    lab.widgets["custom_size"].value = 5                            # a fresh 5x5 kernel: the identity
+    assert len(lab.cells.objects) == 25
+    np.testing.assert_array_equal(shown(lab.sources["output"]), lab.state["image"])
+
+
+def test_several_filters_give_several_feature_maps_and_the_layer_arithmetic(lab):
+    lab.widgets["filter"].value = "sobel_x"
+    lab.widgets["extra"].value = ["sobel_y", "laplacian"]
+    maps = [shown(src) for src in lab.sources["maps"][:2]]
+    np.testing.assert_array_equal(maps[0], conv.conv2d(lab.state["image"], filters.sobel_y(),
+                                                       bias=np.zeros(1, np.float32), padding="same"))
+    np.testing.assert_array_equal(maps[1], conv.conv2d(lab.state["image"], filters.laplacian(),
+                                                       bias=np.zeros(1, np.float32), padding="same"))
+    n = lab.state["result"]["numbers"]
+    assert n["params"] == arithmetic.conv_params((3, 3), 1, 3) == 30   # k'(k*h*h+1) = 3(1*3*3+1)
+    assert n["mults"] == arithmetic.conv_mults((40, 48), (3, 3), 1, 3)
+    assert n["fc_inputs"] == 40 * 48 and n["fc_params"] == arithmetic.dense_params(40 * 48, 40 * 48 * 3)
+    assert "Output shape: 40×48×3" in lab.numbers.object
+    assert "196,608" in lab.numbers.object                          # the lecture's 256x256x3 example
+
+
+def test_layer_numbers_reproduce_the_lectures_first_layer():
+    """256x256 input, 3x3 filters, stride 2, zero padding -> 128x128 maps (the lecture, with one grey channel)."""
+    kernels = {f"k{n}": np.zeros((3, 3), np.float32) for n in range(4)}
+    n = conv_lab.layer_numbers((256, 256), kernels, {"stride": 2, "padding": "same"})
+    assert n["groups"] == [(3, 3, 4, 128, 128)]
+    assert n["mults"] == 128 * 128 * 10 * 4
+    assert n["lecture_inputs"] == 196608
+
+
+def test_kernel_larger_than_the_input_shows_an_error_and_keeps_the_last_result(lab):
+    lab.widgets["image"].value = "tiny"                             # 6x7
+    lab.widgets["padding"].value = "valid"                          # Gaussian 5x5 -> a 2x3 map
+    before = shown(lab.sources["output"]).copy()
+    lab.widgets["size"].value = 9                                   # Gaussian 9x9 on 6x7, no padding
+    assert lab.message.visible and lab.message.alert_type == "danger"
+    assert "9x9 is larger than the input 6x7" in lab.message.object
+    np.testing.assert_array_equal(shown(lab.sources["output"]), before)
+    assert lab.state["settings"]["size"] == 5                       # the last good settings stay
+    lab.widgets["size"].value = 3                                   # fixing it clears the message
+    assert not lab.message.visible and shown(lab.sources["output"]).shape == (4, 5)
+
+
+@pytest.mark.parametrize("size,words", [(4, "odd positive integer"), (0, "odd positive integer")])
+def test_bad_kernel_size_shows_an_error(lab, size, words):
+    lab.widgets["size"].value = size
+    assert lab.message.visible and words in lab.message.object and "gaussian" in lab.message.object
+    assert lab.state["settings"]["size"] == 5
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image at all", png_bytes(photo())[:60]])
+def test_corrupt_upload_shows_an_error_and_keeps_the_old_image(lab, data):
+    before = lab.state["image"].copy()
+    assert lab.load_upload("broken.png", data) is False
+    assert lab.message.visible and lab.message.alert_type == "danger"
+    assert "broken.png" in lab.message.object and "previous image is kept" in lab.message.object
+    np.testing.assert_array_equal(lab.state["image"], before)
+    np.testing.assert_array_equal(shown(lab.sources["input"]), before)
+
+
+def test_upload_widget_value_goes_through_the_same_path(lab):
+    lab.widgets["upload"].filename = "junk.jpg"
+    lab.widgets["upload"].value = b"\xff\xd8\xff garbage"
+    assert "junk.jpg" in lab.message.object
+
+
+def test_good_upload_becomes_the_input_and_large_ones_are_shrunk(lab):
+    big = np.dstack([photo(600, 520, seed=s) for s in range(3)])   # colour, longer side 600 -> factor 3
+    assert lab.load_upload("big.jpg", png_bytes(big, "JPEG")) is True
+    assert lab.state["image"].shape == (200, 173)
+    assert "600×520" in lab.message.object and "200×173" in lab.message.object
+    assert lab.widgets["image"].value == "big.jpg"
+    assert shown(lab.sources["input"]).shape == (200, 173)
+    small = photo(20, 30)
+    assert lab.load_upload("small.png", png_bytes(small)) is True
+    np.testing.assert_allclose(lab.state["image"], small.astype(np.float32), atol=1e-4)
+
+
+def test_prepare_image_shrinks_by_average_pooling():
+    img = photo(520, 300)
+    gray, factor = conv_lab.prepare_image(img)
+    expected, _ = pooling.avg_pool_forward(img.astype(np.float32)[None, :, :, None], 3, 3)
+    assert factor == 3
+    np.testing.assert_allclose(gray, expected[0, :, :, 0], rtol=1e-5)
+
+
+# ---------------------------------------------------------------- pooling lab
+
+@pytest.fixture
+def labs():
+    conv_state = conv_lab.initial_state(images={"small": photo()})
+    conv = conv_lab.build(conv_state, "en")
+    pool = pool_lab.build(pool_lab.initial_state(), conv_state, "en")
+    return conv, pool
+
+
+def test_max_pooling_output_and_winners_match_core(labs):
+    _, pool = labs
+    x = pool.view["x"][None, :, :, None]
+    out, _ = pooling.max_pool_forward(x, 2, 2)
+    np.testing.assert_array_equal(shown(pool.sources["output"]), out[0, :, :, 0])
+    rows, cols = pooling.max_pool_argmax(x, 2, 2)
+    overlay = shown(pool.sources["winners"])
+    lit = set(zip(*np.nonzero(overlay)))
+    assert lit == set(zip(rows[0, :, :, 0].ravel(), cols[0, :, :, 0].ravel()))
+    assert len(lit) == 20 * 24                                      # one winner per non-overlapping window
+
+
+def test_tapping_a_pooled_pixel_shows_its_window_and_winner(labs):
+    _, pool = labs
+    pool.widgets["size"].value, pool.widgets["stride"].value = 3, 2
+    pool.on_tap(types.SimpleNamespace(x=4.5, y=2.5))
+    x = pool.view["x"]
+    window = x[4:7, 8:11]
+    r, c = np.unravel_index(window.argmax(), window.shape)
+    assert pool.sources["window"].data == {"left": [8], "right": [11], "top": [4], "bottom": [7]}
+    assert f"from input pixel (row {4 + r}, col {8 + c})" in pool.detail.object
+    assert f"max = {conv_lab.fmt(window.max())}" in pool.detail.object
+
+
+def test_average_pooling_has_no_winners_and_shows_the_mean(labs):
+    _, pool = labs
+    pool.widgets["kind"].value = "avg"
+    x = pool.view["x"]
+    out, _ = pooling.avg_pool_forward(x[None, :, :, None], 2, 2)
+    np.testing.assert_allclose(shown(pool.sources["output"]), out[0, :, :, 0])
+    assert not shown(pool.sources["winners"]).any()
+    pool.select_pixel(1, 1)
+    assert f"mean of 4 values = {conv_lab.fmt(x[2:4, 2:4].mean())}" in pool.detail.object
+
+
+def test_pooling_a_feature_map_from_the_conv_lab(labs):
+    conv, pool = labs
+    conv.widgets["filter"].value = "sobel_x"
+    conv.widgets["stride"].value = 2
+    pool.widgets["source"].value = "map"
+    fmap = shown(conv.sources["output"])
+    out, _ = pooling.max_pool_forward(fmap[None, :, :, None], 2, 2)
+    np.testing.assert_array_equal(shown(pool.sources["input"]), fmap)
+    np.testing.assert_array_equal(shown(pool.sources["output"]), out[0, :, :, 0])
+
+
+def test_pool_larger_than_its_input_shows_an_error_and_keeps_the_view():
+    conv_state = conv_lab.initial_state(images={"tiny": photo(6, 7)})
+    pool = pool_lab.build(pool_lab.initial_state(), conv_state, "en")
+    before = shown(pool.sources["output"]).copy()
+    pool.widgets["size"].value = 8
+    assert pool.message.visible and "pool 8x8 is larger than the input 6x7" in pool.message.object
+    np.testing.assert_array_equal(shown(pool.sources["output"]), before)
+
+
+# ---------------------------------------------------------------- the page and its languages
+
+def test_language_switch_changes_labels_and_keeps_the_state():
+    page = app.build_page("en")
+    assert page.conv.widgets["filter"].label == "Filter"
+    page.conv.widgets["filter"].value = "sobel_y"
+    image = page.conv.state["image"]
+    page.lang_switch.value = "ko"
+    assert page.lang == "ko"
+    assert page.conv.widgets["filter"].label == "필터"
+    assert page.conv.widgets["stride"].label == "보폭"
+    assert page.tabs._names == ["컨볼루션", "풀링"]
+    assert page.conv.widgets["filter"].value == "sobel_y"           # rebuilt around the same state
+    assert page.conv.state["image"] is image
+    assert "소벨 y" in page.conv.widgets["filter"].options
+
+
+def test_pool_tab_is_built_when_opened_and_follows_the_conv_lab():
+    page = app.build_page("ko")
+    assert page.pool is None                                        # the first view stays light
+    page.tabs.active = 1
+    assert page.pool.widgets["kind"].options == {"최대 풀링": "max", "평균 풀링": "avg"}
+    page.pool.widgets["source"].value = "map"
+    page.tabs.active = 0
+    page.conv.widgets["filter"].value = "laplacian"
+    page.tabs.active = 1
+    np.testing.assert_array_equal(shown(page.pool.sources["input"]), shown(page.conv.sources["output"]))
+
+
+def test_create_app_returns_the_page_with_its_widgets():
+    layout = app.create_app("en")
+    assert isinstance(layout, pn.layout.ListPanel)
+    classes = {c for obj in layout.select(lambda o: hasattr(o, "css_classes")) for c in obj.css_classes}
+    assert {"lang-switch", "conv-filter-select", "conv-dot-product", "conv-upload"} <= classes
+
+
+def test_detect_language_from_the_environment(monkeypatch):
+    monkeypatch.setenv(app.LANG_ENV, "ko-KR")
+    assert app.detect_language() == "ko"
+    monkeypatch.setenv(app.LANG_ENV, "de-DE,en;q=0.5")
+    assert app.detect_language() == "en"
+    monkeypatch.delenv(app.LANG_ENV)
+    assert app.detect_language() == "en"                            # no header outside a server session
+
+
+@pytest.mark.parametrize("header,lang", [
+    ("ko-KR,ko;q=0.9,en-US;q=0.8", "ko"), ("en-US,en;q=0.9,ko;q=0.8", "en"), ("en;q=0.1, ko", "ko"),
+    ("fr-FR", "en"), ("", "en"), (None, "en"), ("ko", "ko")])
+def test_pick_language(header, lang):
+    assert i18n.pick_language(header) == lang
+
+
+def test_every_string_exists_in_both_languages_with_the_same_placeholders():
+    import string
+    en, ko = i18n.STRINGS["en"], i18n.STRINGS["ko"]
+    assert set(en) == set(ko)
+    fields = lambda s: sorted(f for _, f, _, _ in string.Formatter().parse(s) if f)
+    for key in en:
+        assert fields(en[key]) == fields(ko[key]), key
+    for name in conv_lab.FILTERS:
+        assert "f_" + name in en
+
+
+def test_the_app_imports_nothing_the_browser_lacks():
+    """Under Pyodide there is no scipy or scikit-image; Pillow is loaded only for an upload."""
+    code = ("import sys; import playground.app; "
+            "bad = [m for m in ('scipy', 'skimage', 'PIL', 'jax', 'torch') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
