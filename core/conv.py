@@ -7,6 +7,7 @@ h*w*k input values under the filter, so all k' filters (and their k' biases) are
 import numpy as np
 
 from . import arithmetic
+from .matmul import matmul
 
 
 def pad_input(x, pads_h, pads_w):
@@ -103,7 +104,7 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     k2 = kernel.reshape(kh * kw * c, f)
     if not _use_shift_path(stride, ho, wo, wp):
         cols = im2col(pad_input(x, pads_h, pads_w), (kh, kw), stride)
-        out = cols @ k2
+        out = matmul(cols, k2)
         if bias is not None:
             out += bias
         cache = ("rows", cols, kernel, (n, hp, wp, c), x.shape, stride, pads_h, pads_w, bias is not None)
@@ -117,7 +118,7 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
         for j in range(kw):
             cols_t[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
     cols_t = cols_t.reshape(kh * kw * c, n * length)
-    out_t = k2.T @ cols_t                             # (F, N*Ho*Wp)
+    out_t = matmul(k2.T, cols_t)                            # (F, N*Ho*Wp)
     if bias is not None:
         out_t += bias[:, None]
     out = out_t.reshape(f, n, ho, wp)[:, :, :, :wo].transpose(1, 2, 3, 0)
@@ -137,22 +138,22 @@ def conv2d_backward(dout, cache, need_dx=True):
     k2 = kernel.reshape(kh * kw * c, f)
     if layout == "rows":
         d2 = dout.reshape(-1, f)
-        dkernel = (cols.T @ d2).reshape(kernel.shape)
-        dbias = np.ones(len(d2), d2.dtype) @ d2 if has_bias else None    # a matrix-vector product beats sum(axis=0)
+        dkernel = matmul(cols.T, d2).reshape(kernel.shape)
+        dbias = matmul(np.ones(len(d2), d2.dtype), d2) if has_bias else None    # a matrix-vector product beats sum(axis=0)
         if not need_dx:
             return None, dkernel, dbias
-        dxp = col2im(d2 @ k2.T, xp_shape, (kh, kw), stride)
+        dxp = col2im(matmul(d2, k2.T), xp_shape, (kh, kw), stride)
         return dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :], dkernel, dbias
     ho, wo = dout.shape[1], dout.shape[2]
     length = ho * wp
     d_t = np.zeros((f, n, ho, wp), dout.dtype)       # the thrown-away columns get zero gradient
     d_t[:, :, :, :wo] = dout.transpose(3, 0, 1, 2)
     d_t = d_t.reshape(f, n * length)
-    dkernel = (cols @ d_t.T).reshape(kernel.shape)
-    dbias = d_t @ np.ones(n * length, d_t.dtype) if has_bias else None
+    dkernel = matmul(cols, d_t.T).reshape(kernel.shape)
+    dbias = matmul(d_t, np.ones(n * length, d_t.dtype)) if has_bias else None
     if not need_dx:
         return None, dkernel, dbias
-    dcols = (k2 @ d_t).reshape(kh, kw, c, n, length)
+    dcols = matmul(k2, d_t).reshape(kh, kw, c, n, length)
     flat = np.zeros((c, n, hp * wp + kw - 1), dout.dtype)
     for i in range(kh):
         for j in range(kw):

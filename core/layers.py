@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from . import activations, arithmetic, conv, pooling
+from .matmul import matmul
 
 
 class Node:
@@ -274,7 +275,7 @@ class Dense(Layer):
     def forward(self, params, x, training=False, rng=None):
         if x.ndim != 2 or x.shape[1] != params["kernel"].shape[0]:
             raise ValueError(f"{self.label} expects input (N, {params['kernel'].shape[0]}), got {x.shape}")
-        z = x @ params["kernel"]
+        z = matmul(x, params["kernel"])
         if self.use_bias:
             z += params["bias"]
         a = activations.forward(self.activation, z, inplace=True)
@@ -283,10 +284,10 @@ class Dense(Layer):
     def backward(self, params, dout, cache, need_dx=True):
         x, a = cache
         dz = activations.backward(self.activation, dout, a)
-        grads = {"kernel": x.T @ dz}
+        grads = {"kernel": matmul(x.T, dz)}
         if self.use_bias:
             grads["bias"] = dz.sum(axis=0)
-        return (dz @ params["kernel"].T if need_dx else None), grads
+        return (matmul(dz, params["kernel"].T) if need_dx else None), grads
 
 
 class Dropout(Layer):

@@ -230,3 +230,19 @@ def test_load_rejects_bad_files(tmp_path):
 def test_save_refuses_params_of_another_model(tmp_path):
     with pytest.raises(ValueError, match="missing layers"):
         models.save(tmp_path / "x.npz", models.lenet5(), small_cnn().init())
+
+
+def test_einsum_route_for_pyodide_gives_the_same_results(monkeypatch):
+    """Under Pyodide every matrix product goes through np.einsum (no BLAS there); it must agree with BLAS."""
+    from core import matmul
+    model = models.lenet5()
+    params = {k: {w: a.astype(np.float64) for w, a in v.items()} for k, v in model.init(2).items()}
+    x = np.random.default_rng(3).random((3, 32, 32, 1))
+    y = np.array([1, 5, 9])
+    loss_blas, grads_blas = model.value_and_grad(params, x, y)
+    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    loss_einsum, grads_einsum = model.value_and_grad(params, x, y)
+    np.testing.assert_allclose(loss_einsum, loss_blas, rtol=1e-12)
+    for name in grads_blas:
+        for w in grads_blas[name]:
+            np.testing.assert_allclose(grads_einsum[name][w], grads_blas[name][w], rtol=1e-9, atol=1e-12)

@@ -1,0 +1,19 @@
+"""The matrix product every layer uses, routed to what is fastest where NumPy runs.
+
+Under Pyodide (WebAssembly) NumPy has no BLAS: `a @ b` falls back to a naive loop (0.6-2.5 GFLOP/s), while
+np.einsum's own vectorised loops reach about 5.5 GFLOP/s (../shared/notes/performance.md). On CPython, BLAS wins.
+"""
+import sys
+
+import numpy as np
+
+USE_EINSUM = sys.platform == "emscripten"
+
+_SUBSCRIPTS = {(2, 2): "ij,jk->ik", (1, 2): "j,jk->k", (2, 1): "ij,j->i"}
+
+
+def matmul(a, b):
+    """a (M, K) or (K,) times b (K, N) or (K,): the same result as a @ b."""
+    if USE_EINSUM:
+        return np.einsum(_SUBSCRIPTS[a.ndim, b.ndim], a, b)
+    return a @ b
