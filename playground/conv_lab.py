@@ -30,6 +30,13 @@ CUSTOM_SIZES = (3, 5)
 MAX_SIDE = 256                           # larger inputs are shrunk (the redraw stays fast)
 MAX_EXTRA = 3                            # extra feature maps shown next to the main one
 PLOT_PX = 300
+# Panel renders each pane in its own shadow root, so the tables' style travels with the panes.
+TABLE_CSS = """
+table { border-collapse: collapse; font: 12px monospace; margin: 4px 0; }
+td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+td.pad { background: #eee; color: #999; }
+.dot-sum { font-weight: bold; margin-top: 4px; }
+"""
 CANNY_SIGMA = 1.4
 
 
@@ -351,7 +358,12 @@ def image_plot(image, title, css, width=PLOT_PX, tools="tap,pan,wheel_zoom,reset
 
 
 def show_array(fig, source, mapper, array):
-    """Replace the picture in one update; ranges and size follow the array's shape."""
+    """Replace the picture in one update; ranges and size follow the array's shape.
+
+    The same array object is not sent again (the input image is 256 KB and rarely changes).
+    """
+    if source.data["image"][0] is array:
+        return
     h, w = array.shape
     lo, hi = float(array.min()), float(array.max())
     mapper.update(low=lo, high=hi if hi > lo else lo + 1)
@@ -408,9 +420,9 @@ def build(state, lang="en"):
     }
     cells = pn.GridBox(ncols=s["custom"].shape[0], css_classes=["conv-kernel-grid"])
     message = pn.pane.Alert("", alert_type="info", visible=False, css_classes=["conv-message"])
-    kernel_view = pn.pane.HTML("", css_classes=["conv-kernel-view"])
+    kernel_view = pn.pane.HTML("", css_classes=["conv-kernel-view"], stylesheets=[TABLE_CSS])
     numbers = pn.pane.HTML("", css_classes=["conv-numbers"], width=PLOT_PX * 2)
-    detail = pn.pane.HTML("", css_classes=["conv-dot-product"])
+    detail = pn.pane.HTML("", css_classes=["conv-dot-product"], stylesheets=[TABLE_CSS])
 
     result = state["result"]
     main = result["maps"][s["filter"]]

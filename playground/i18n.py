@@ -27,7 +27,7 @@ STRINGS = {
         "padding_same": "zero padding (same)",
         "bias": "Bias b",
         "copy_to_custom": "Edit a copy of this kernel",
-        "input_plot": "Input {h}×{w}×1 (click the output to see a receptive field)",
+        "input_plot": "Input {h}×{w}×1",
         "output_plot": "Feature map {name}: {h}×{w}",
         "kernel_title": "Kernel {name} ({h}×{w})",
         "f_gaussian": "Gaussian smoothing",
@@ -46,7 +46,7 @@ STRINGS = {
         "canny_note": "Canny is a multi-step algorithm (Gaussian smoothing, Sobel gradients, non-maximum "
                       "suppression, hysteresis thresholds): no single dot product makes this pixel.",
         "numbers_title": "Layer arithmetic",
-        "numbers_output": "Output shape: {ho}×{wo}×{f} ({f} filters → {f} feature maps)",
+        "numbers_output": "Output shape: {ho}×{wo}×{f} (k′ = {f}: one feature map per filter)",
         "numbers_params": "Weights k′(k·h·h+1) = {formula} = {params:,} (weight sharing: every pixel uses the same filter)",
         "numbers_mults": "Multiplications: {formula} = {mults:,}",
         "numbers_fc": "A fully connected layer on this input needs {inputs:,} input nodes; producing the same "
@@ -101,7 +101,7 @@ STRINGS = {
         "padding_same": "0 덧대기 (same)",
         "bias": "바이어스 b",
         "copy_to_custom": "이 커널을 복사해서 고치기",
-        "input_plot": "입력 {h}×{w}×1 (출력을 누르면 수용장이 보입니다)",
+        "input_plot": "입력 {h}×{w}×1",
         "output_plot": "특징 맵 {name}: {h}×{w}",
         "kernel_title": "커널 {name} ({h}×{w})",
         "f_gaussian": "가우시안 스무딩",
@@ -120,7 +120,7 @@ STRINGS = {
         "canny_note": "케니 에지는 여러 단계 알고리즘입니다 (가우시안 스무딩, 소벨 기울기, 비최대 억제, "
                       "이력 임계값): 이 화소를 만든 내적은 하나가 아닙니다.",
         "numbers_title": "층의 연산량",
-        "numbers_output": "출력 모양: {ho}×{wo}×{f} (필터 {f}개 → 특징 맵 {f}개)",
+        "numbers_output": "출력 모양: {ho}×{wo}×{f} (k′ = {f}: 필터 하나당 특징 맵 하나)",
         "numbers_params": "가중치 k′(k·h·h+1) = {formula} = {params:,}개 (가중치 공유: 모든 화소가 같은 필터를 씁니다)",
         "numbers_mults": "곱셈 수: {formula} = {mults:,}번",
         "numbers_fc": "완전연결층이라면 이 입력에 입력 노드 {inputs:,}개가 필요하고, 같은 출력 {outputs:,}개를 "

@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource
 
 from core import pooling, receptive
 from . import i18n
-from .conv_lab import fmt, image_plot, rect_data, show_array
+from .conv_lab import TABLE_CSS, fmt, image_plot, rect_data, show_array
 
 # Half-transparent red as bokeh's RGBA uint32 (bytes R, G, B, A): the photo stays readable under the winners.
 WINNER_RGBA = np.array([230, 30, 30, 150], np.uint8).view(np.uint32)[0]
@@ -105,7 +105,7 @@ def build(state, conv_state, lang="en"):
     }
     message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["pool-message"])
     numbers = pn.pane.HTML("", css_classes=["pool-numbers"])
-    detail = pn.pane.HTML("", css_classes=["pool-detail"])
+    detail = pn.pane.HTML("", css_classes=["pool-detail"], stylesheets=[TABLE_CSS])
 
     x = source_array(conv_state, s["source"])
     in_fig, in_src, in_map = image_plot(x, "", "pool-input-plot", tools="pan,wheel_zoom,reset")
