@@ -35,6 +35,7 @@ TABLE_CSS = """
 table { border-collapse: collapse; font: 12px monospace; margin: 4px 0; }
 td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
 td.pad { background: #eee; color: #999; }
+td.win { background: #cde; font-weight: bold; }
 .dot-sum { font-weight: bold; margin-top: 4px; }
 """
 CANNY_SIGMA = 1.4
@@ -479,7 +480,7 @@ def build(state, lang="en"):
             if n < len(extra):
                 m = res["maps"][extra[n]]
                 show_array(fig, src, mapper, m)
-                fig.title.text = t("output_plot", name=filter_label(lang, extra[n]), h=m.shape[0], w=m.shape[1])
+                fig.title.text = filter_label(lang, extra[n])
         kernel_view.object = kernel_html(name, res["kernels"][name], lang)
         numbers.object = numbers_html(res["numbers"], res["names"], lang)
         linear = name not in NONLINEAR
@@ -488,6 +489,7 @@ def build(state, lang="en"):
         w["size"].visible = name in SIZED
         w["sigma"].visible = name == "gaussian"
         w["custom_size"].visible = cells.visible = name == "custom"
+        kernel_view.visible = name != "custom"                       # the grid already shows it
         w["copy"].visible = name not in NONLINEAR and name != "custom"
         show_message()
         show_detail()

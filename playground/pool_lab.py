@@ -78,7 +78,10 @@ def detail_html(info, i, j, lang):
         line = i18n.text(lang, "pool_detail_max", r=info["winner"][0], c=info["winner"][1], **where)
     else:
         line = i18n.text(lang, "pool_detail_avg", n=info["patch"].size, **where)
-    rows = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in info["patch"])
+    win = info["winner"] and (info["winner"][0] - r["top"], info["winner"][1] - r["left"])
+    rows = "".join("<tr>" + "".join(f"<td class=win>{fmt(v)}</td>" if (a, b) == win else f"<td>{fmt(v)}</td>"
+                                     for b, v in enumerate(row)) + "</tr>"
+                   for a, row in enumerate(info["patch"]))
     return f"<b>({i}, {j})</b> {line}<table class='pool-window'>{rows}</table>"
 
 
@@ -116,6 +119,9 @@ def build(state, conv_state, lang="en"):
     in_fig.quad(source=window_src, left="left", right="right", top="top", bottom="bottom",
                 fill_color="yellow", fill_alpha=0.25, line_color="orange", line_width=2)
     out_fig, out_src, out_map = image_plot(x, "", "pool-output-plot")
+    winner_src = ColumnDataSource(rect_data(None), name="pool-winner")
+    in_fig.quad(source=winner_src, left="left", right="right", top="top", bottom="bottom",
+                fill_color="blue", fill_alpha=0.8, line_color="blue")
     px_src = ColumnDataSource(rect_data(None), name="pool-selected-pixel")
     out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
                  fill_alpha=0, line_color="orange", line_width=2)
@@ -129,6 +135,8 @@ def build(state, conv_state, lang="en"):
             except ValueError:
                 state["tap"] = None
         window_src.data = rect_data(info and info["rect"])
+        win = info and info["winner"]
+        winner_src.data = rect_data(win and {"top": win[0], "bottom": win[0] + 1, "left": win[1], "right": win[1] + 1})
         i, j = state["tap"] or (0, 0)
         px_src.data = rect_data(info and {"top": i, "bottom": i + 1, "left": j, "right": j + 1})
         detail.object = detail_html(info, i, j, lang)
@@ -190,5 +198,6 @@ def build(state, conv_state, lang="en"):
     return types.SimpleNamespace(
         layout=layout, widgets=w, state=state, view=view, message=message, numbers=numbers, detail=detail,
         figures={"input": in_fig, "output": out_fig},
-        sources={"input": in_src, "output": out_src, "winners": win_src, "window": window_src, "selected": px_src},
+        sources={"input": in_src, "output": out_src, "winners": win_src, "window": window_src, "winner": winner_src,
+                 "selected": px_src},
         select_pixel=select_pixel, on_tap=on_tap, refresh=refresh)

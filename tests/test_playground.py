@@ -254,6 +254,8 @@ def test_tapping_a_pooled_pixel_shows_its_window_and_winner(labs):
     r, c = np.unravel_index(window.argmax(), window.shape)
     assert pool.sources["window"].data == {"left": [8], "right": [11], "top": [4], "bottom": [7]}
     assert f"from input pixel (row {4 + r}, col {8 + c})" in pool.detail.object
+    assert pool.sources["winner"].data == {"left": [8 + c], "right": [9 + c], "top": [4 + r], "bottom": [5 + r]}
+    assert pool.detail.object.count("class=win") == 1
     assert f"max = {conv_lab.fmt(window.max())}" in pool.detail.object
 
 
