@@ -57,7 +57,7 @@ def identity_kernel(size):
 
 def initial_state(images=None):
     """The lab's state: the demo images, the current input, the last good settings and their result."""
-    images = demo_images() if images is None else images
+    images = dict(demo_images() if images is None else images)   # uploads are added to this copy
     name = "camera" if "camera" in images else next(iter(images))
     image, factor = prepare_image(images[name])
     state = {"images": images, "image_name": name, "image": image, "settings": default_settings(),
@@ -394,8 +394,6 @@ def build(state, lang="en"):
     s = state["settings"]
     filter_options = {filter_label(lang, n): n for n in FILTERS}
     image_options = {name: name for name in state["images"]}
-    if state["image_name"] not in image_options.values():
-        image_options[state["image_name"]] = state["image_name"]   # an upload
     w = {
         "image": pn.widgets.Select(label=t("image"), options=image_options, value=state["image_name"],
                                    css_classes=["conv-image-select"], width=200),
@@ -543,8 +541,8 @@ def build(state, lang="en"):
         w["filter"].value = "custom"             # recomputes with the copy
 
     def on_image(event):
-        if event.new not in state["images"]:
-            return                                       # an uploaded image: already shown
+        if event.new == state["image_name"] or event.new not in state["images"]:
+            return                                       # already shown (e.g. an upload just selected itself)
         original = state["images"][event.new]
         image, factor = prepare_image(original)
         notice = ("info", "notice_downscaled", shrink_notice(original, image, factor)) if factor > 1 else None
@@ -563,11 +561,19 @@ def build(state, lang="en"):
                   ("info", "notice_loaded", {"name": filename, "h": image.shape[0], "w": image.shape[1]}))
         if not apply(image=image, image_name=filename or "upload", notice=notice):
             return False
-        options = dict(w["image"].options)
-        options[state["image_name"]] = state["image_name"]
-        w["image"].options = options
+        state["images"][state["image_name"]] = original    # it can be picked again like a demo photo
+        w["image"].options = {name: name for name in state["images"]}
         w["image"].value = state["image_name"]
         return True
+
+    def on_upload(*events):
+        """FileInput sends bytes and name together under `panel serve`, but under Pyodide the name can come
+        second; then the same bytes are read again under their right name."""
+        up = w["upload"]
+        changed = {e.name for e in events}
+        if "value" in changed or up.value is not None and up.value is state.get("upload_bytes"):
+            state["upload_bytes"] = up.value
+            load_upload(up.filename, up.value)
 
     def select_pixel(i, j):
         """What a click on output pixel (i, j) does."""
@@ -585,7 +591,7 @@ def build(state, lang="en"):
     for key in ("filter", "size", "sigma", "stride", "padding", "bias", "extra"):
         w[key].param.watch(lambda event: apply(), "value")
     w["image"].param.watch(on_image, "value")
-    w["upload"].param.watch(lambda event: load_upload(w["upload"].filename, event.new), "value")
+    w["upload"].param.watch(on_upload, ["value", "filename"])
     w["custom_size"].param.watch(on_custom_size, "value")
     w["copy"].on_click(on_copy)
     out_fig.on_event(events.Tap, on_tap)

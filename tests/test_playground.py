@@ -201,6 +201,16 @@ def test_upload_widget_value_goes_through_the_same_path(lab):
     lab.widgets["upload"].filename = "junk.jpg"
     lab.widgets["upload"].value = b"\xff\xd8\xff garbage"
     assert "junk.jpg" in lab.message.object
+    lab.widgets["upload"].param.update(value=png_bytes(photo(20, 30)), filename="good.png")   # as panel serve
+    assert lab.state["image_name"] == "good.png" and lab.state["image"].shape == (20, 30)
+
+
+def test_upload_whose_name_arrives_after_its_bytes_is_relabelled(lab):
+    """Under Pyodide the FileInput's value can arrive before its filename."""
+    lab.widgets["upload"].value = png_bytes(photo(12, 14))
+    lab.widgets["upload"].filename = "late.png"
+    assert lab.state["image_name"] == "late.png" and lab.widgets["image"].value == "late.png"
+    assert lab.state["image"].shape == (12, 14)
 
 
 def test_good_upload_becomes_the_input_and_large_ones_are_shrunk(lab):
@@ -213,6 +223,8 @@ def test_good_upload_becomes_the_input_and_large_ones_are_shrunk(lab):
     small = photo(20, 30)
     assert lab.load_upload("small.png", png_bytes(small)) is True
     np.testing.assert_allclose(lab.state["image"], small.astype(np.float32), atol=1e-4)
+    lab.widgets["image"].value = "big.jpg"                         # an earlier upload can be picked again
+    assert lab.state["image"].shape == (200, 173)
 
 
 def test_prepare_image_shrinks_by_average_pooling():
