@@ -13,6 +13,9 @@ problem (with LeNet-5, Adam 1e-3, batch 64 on MNIST: 98.2% test accuracy after o
 The first layer is linear, so on saving the standardization is folded into its weights (`fold_standardization`)
 and the file computes exactly the same function on plain [0, 1] pixels. --no-standardize trains on [0, 1].
 
+The learning rate follows a cosine from --lr down to --lr / 10 over the whole run, as nanoGPT's does
+(3 epochs: 98.7% -> 99.0%); --lr-schedule constant keeps it fixed, as Keras' fit does.
+
 This is a CLI, never imported by the browser build: it is the only core module that imports tqdm.
 """
 import argparse
@@ -61,6 +64,8 @@ def parse_args(argv):
     p.add_argument("--optimizer", default="adam", choices=sorted(optimizers.NAMES))
     p.add_argument("--lr", type=positive_float, default=None,
                    help="learning rate (default: the optimizer's Keras default)")
+    p.add_argument("--lr-schedule", default="cosine", choices=("cosine", "constant"),
+                   help="cosine: decay from --lr to --lr/10 over the run (default); constant: keep --lr")
     p.add_argument("--loss", default="categorical_crossentropy", choices=list(losses.NAMES))
     p.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling")
     p.add_argument("--limit", type=positive_int, default=None,
@@ -91,6 +96,31 @@ def fold_standardization(model, params, mean, std):
     summed = kernel.reshape(-1, kernel.shape[-1]).sum(axis=0)     # sum over everything but the output units
     folded = {"kernel": (kernel / std).astype(kernel.dtype), "bias": (bias - mean / std * summed).astype(bias.dtype)}
     return {**params, first.name: folded}
+
+
+# ---------------------------------------------------------------- learning-rate schedule
+
+class CosineDecay:
+    """A model.fit callback: after each batch, set the optimizer's learning rate for the next one.
+
+    lr(t) = floor + (peak - floor) * (1 + cos(pi * t / total_steps)) / 2, with floor = peak / 10 (nanoGPT's
+    min_lr); t counts optimizer steps taken, so the first step uses peak and the last one almost floor.
+    The optimizers read `.learning_rate` on every update (as Keras' LearningRateScheduler relies on).
+    """
+
+    def __init__(self, optimizer, total_steps, floor_ratio=0.1):
+        self.optimizer, self.total_steps = optimizer, total_steps
+        self.peak = optimizer.learning_rate
+        self.floor = self.peak * floor_ratio
+        self.t = 0
+
+    def rate(self, t):
+        return self.floor + (self.peak - self.floor) * (1 + math.cos(math.pi * min(t, self.total_steps)
+                                                                      / self.total_steps)) / 2
+
+    def on_train_batch_end(self, step, logs):
+        self.t += 1
+        self.optimizer.learning_rate = self.rate(self.t)
 
 
 # ---------------------------------------------------------------- progress
@@ -155,17 +185,23 @@ def main(argv=None):
     optimizer = optimizers.get(args.optimizer, **({} if args.lr is None else {"learning_rate": args.lr}))
     if args.standardize:
         print(f"training on standardized pixels (x - {mean:.4f}) / {std:.4f}, folded into the first layer on saving")
-    print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate "
-          f"{optimizer.learning_rate:g}), {args.loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
+    steps = args.epochs * math.ceil(len(x_train) / args.batch_size)
+    callbacks = [ProgressBar(args.epochs, len(x_train))]
+    if args.lr_schedule == "cosine":
+        callbacks.append(CosineDecay(optimizer, steps))
+    schedule = (f"{optimizer.learning_rate:g}" if args.lr_schedule == "constant" else
+                f"{optimizer.learning_rate:g}, cosine decay to {optimizer.learning_rate / 10:g} over {steps} steps")
+    print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate {schedule}), "
+          f"{args.loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
 
     # train
-    progress = ProgressBar(args.epochs, len(x_train))
+    progress = callbacks[0]
     start = time.perf_counter()
     try:
         # A diverging run overflows before its loss turns NaN; the NaN check below says so plainly, so no warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
-                                loss=args.loss, validation_data=(x_test, y_test), callbacks=[progress],
+                                loss=args.loss, validation_data=(x_test, y_test), callbacks=callbacks,
                                 params=params, seed=args.seed)
     except models.NonFiniteLossError as e:
         progress.close()

@@ -60,6 +60,20 @@ def test_folding_refuses_a_first_layer_that_pads():
         train.fold_standardization(model, model.init(), 0.1, 0.3)
 
 
+def test_cosine_decay_runs_from_the_learning_rate_to_a_tenth_of_it():
+    from core import optimizers
+    opt = optimizers.Adam(learning_rate=1e-3)
+    schedule = train.CosineDecay(opt, total_steps=10)
+    rates = []
+    for step in range(10):
+        rates.append(opt.learning_rate)          # the rate this step's update uses
+        schedule.on_train_batch_end(step, {"loss": 1.0, "seen": step + 1, "steps": 10})
+    assert rates[0] == 1e-3
+    assert rates[5] == pytest.approx(1e-4 + 0.5 * 9e-4)     # halfway: the mean of peak and floor
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert opt.learning_rate == pytest.approx(1e-4)          # after the last step: the floor
+
+
 def test_same_seed_same_weights_and_another_seed_differs(tmp_path, capsys):
     def run(seed, name):
         argv = ["--limit", "128", "--batch-size", "32", "--seed", str(seed), "--out", str(tmp_path / name)]
