@@ -1,0 +1,69 @@
+"""Shared by the browser end-to-end test and benchmarks/site_load.py: build dist/ (cached), serve it on a free
+127.0.0.1 port in a thread, and start Debian's chromium with a fresh profile through Playwright.
+
+No network beyond 127.0.0.1: chromium's resolver maps every other host to nothing, and the tests also log every
+request and fail on any that leaves the origin.
+"""
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+READY = "html[data-ready='true']"
+
+
+def import_build():
+    sys.path.insert(0, str(ROOT))
+    try:
+        import build
+    finally:
+        sys.path.remove(str(ROOT))
+    return build
+
+
+def ensure_built():
+    """dist/ as the sources say: rebuilt only when something it is made from changed (the cache makes it quick)."""
+    build = import_build()
+    if not (build.DIST / "index.html").exists() or build.stale():
+        build.build()
+    return build.DIST
+
+
+@contextlib.contextmanager
+def serve(dist):
+    """Yields the site's base URL, http://127.0.0.1:<free port>/."""
+    build = import_build()
+    server = build.make_server(dist, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def fresh_browser(playwright, profile=None):
+    """A persistent chromium context on `profile` (a new temporary one when None): cold cache, no cookies."""
+    with contextlib.ExitStack() as stack:
+        if profile is None:
+            profile = stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-site-profile-"))
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000}, locale=os.environ.get("SITE_LOCALE", "en-US"))
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def in_ci():
+    return bool(os.environ.get("CI"))

@@ -1,0 +1,139 @@
+"""The static site end to end, in Debian's headless chromium: build dist/ (cached), serve it on 127.0.0.1, load it
+with a fresh profile, wait for the readiness contract (<html data-ready="true">), then use the app: change the
+filter and compare the drawn feature map with what the core computes, click an output pixel and check the dot
+product shown, switch the language. Fails on any request that leaves 127.0.0.1 and on any console error.
+
+Skipped only when /usr/bin/chromium is missing and $CI is unset (CI installs chromium and must run this).
+"""
+import os
+import re
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, serve
+
+if not os.path.exists(CHROMIUM) and not in_ci():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs this test",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402  (pinned in requirements-dev.txt)
+
+LOAD_TIMEOUT_MS = 120_000
+STEP_TIMEOUT_MS = 20_000
+
+# Bokeh renders Panel's figures; these read them through BokehJS's public document API.
+JS_IMAGE = """name => {
+    const d = Bokeh.documents[0].get_model_by_name(name).data.image[0];
+    return {shape: Array.from(d.shape), values: Array.from(d)};
+}"""
+JS_PIXEL_POINT = """([name, i, j]) => {
+    const view = [...Bokeh.index.all_views()].find(v => v.model.name === name && v.frame);
+    const box = view.el.getBoundingClientRect();
+    return [box.left + view.frame.x_scale.compute(j + 0.5), box.top + view.frame.y_scale.compute(i + 0.5)];
+}"""
+
+
+@pytest.fixture(scope="module")
+def site():
+    with serve(ensure_built()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser_page(site):
+    """One fresh-profile page for the module, loaded until ready; with every request and console error logged."""
+    with sync_playwright() as playwright, fresh_browser(playwright) as context:
+        log = {"requests": [], "errors": []}
+        context.on("request", lambda request: log["requests"].append(request.url))
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
+        page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
+        page.goto(site)
+        page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
+        yield page, log, site
+
+
+def host_state():
+    """The conv lab's starting state computed on the host with the same data the site ships."""
+    from playground import conv_lab
+    return conv_lab, conv_lab.initial_state()
+
+
+def drawn_image(page, name):
+    got = page.evaluate(JS_IMAGE, name)
+    return np.asarray(got["values"], np.float32).reshape(got["shape"])
+
+
+def wait_for_new_image(page, name, before):
+    page.wait_for_function(
+        """([name, before]) => {
+            const d = Bokeh.documents[0].get_model_by_name(name).data.image[0];
+            let s = 0; for (let k = 0; k < d.length; k += 97) s += d[k];
+            return Math.abs(s - before) > 1e-3;
+        }""", arg=[name, checksum(before)], timeout=STEP_TIMEOUT_MS)
+
+
+def checksum(image):
+    return float(np.asarray(image, np.float64).ravel()[::97].sum())
+
+
+def test_loads_ready_from_its_own_origin_only(browser_page):
+    page, log, site = browser_page
+    assert page.evaluate("document.documentElement.dataset.ready") == "true"
+    origin = urlsplit(site).netloc
+    outside = [u for u in log["requests"] if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != origin]
+    assert outside == [], f"requests left {origin}: {outside}"
+    # the worker loaded Pyodide and the wheels from here: the lock, the wasm and panel's wheel were requested
+    paths = {urlsplit(u).path for u in log["requests"]}
+    assert {"/pyodide/pyodide-lock.json", "/pyodide/pyodide.asm.wasm"} <= paths
+    assert any(p.startswith("/pyodide/panel-") for p in paths), sorted(paths)
+    assert page.locator(".conv-output-plot").count() >= 1
+
+
+def test_filter_change_redraws_what_core_computes(browser_page):
+    page, log, _ = browser_page
+    conv_lab, state = host_state()
+    before = drawn_image(page, "conv-output-plot-source")
+    np.testing.assert_allclose(before, state["result"]["maps"][state["settings"]["filter"]], rtol=1e-4, atol=1e-3)
+
+    # Panel's Select lists labels (the page is English: the browser's locale is en-US)
+    page.locator(".conv-filter-select select").select_option(label=conv_lab.filter_label("en", "sobel_x"))
+    wait_for_new_image(page, "conv-output-plot-source", before)
+    settings = dict(state["settings"], filter="sobel_x")
+    expected = conv_lab.compute(state["image"], settings)["maps"]["sobel_x"]
+    np.testing.assert_allclose(drawn_image(page, "conv-output-plot-source"), expected, rtol=1e-4, atol=1e-3)
+    assert log["errors"] == []
+
+
+def test_click_output_pixel_shows_its_dot_product(browser_page):
+    page, log, _ = browser_page
+    conv_lab, state = host_state()
+    settings = dict(state["settings"], filter="sobel_x")   # left so by the test above
+    result = conv_lab.compute(state["image"], settings)
+    i, j = 40, 97
+    x, y = page.evaluate(JS_PIXEL_POINT, ["conv-output-plot", i, j])
+    page.mouse.click(x, y)
+    detail = conv_lab.inspect(state["image"], result, settings, i, j)
+    expected = conv_lab.fmt(detail["output"])
+    # Panel draws the pane inside a shadow root: Playwright's locators pierce it, textContent is read there
+    dot = page.locator(".conv-dot-product", has_text=expected)
+    dot.wait_for(timeout=STEP_TIMEOUT_MS)
+    text = dot.evaluate("el => (el.shadowRoot || el).textContent")
+    assert re.search(rf"\b{i}\b.*\b{j}\b", text, re.S), text
+    assert expected in text, f"dot product of ({i}, {j}) should end in {expected}: {text!r}"
+    # every product of the window is listed: patch value × kernel value
+    assert text.count("×") >= detail["dot"]["kernel"].size
+    assert log["errors"] == []
+
+
+def test_language_switch_to_korean(browser_page):
+    page, log, _ = browser_page
+    from playground import i18n
+    page.locator(".lang-switch button", has_text=i18n.LANGUAGES["ko"]).click()
+    page.locator(".page-title", has_text=i18n.text("ko", "title")).wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".lab-tabs", has_text=i18n.text("ko", "tab_conv")).wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".conv-numbers", has_text=i18n.text("ko", "numbers_title")).wait_for(timeout=STEP_TIMEOUT_MS)
+    assert page.evaluate("document.documentElement.dataset.ready") == "true"
+    assert log["errors"] == []
