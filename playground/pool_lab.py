@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource
 
 from core import pooling, receptive
 from . import i18n
-from .conv_lab import TABLE_CSS, fmt, image_plot, rect_data, show_array
+from .views import TABLE_CSS, fmt, image_plot, rect_data, show_array
 
 # Half-transparent red as bokeh's RGBA uint32 (bytes R, G, B, A): the photo stays readable under the winners.
 WINNER_RGBA = np.array([230, 30, 30, 150], np.uint8).view(np.uint32)[0]

@@ -13,7 +13,7 @@ import panel as pn
 import pytest
 
 from core import arithmetic, conv, filters, pooling, receptive
-from playground import app, conv_lab, i18n, pool_lab
+from playground import app, conv_lab, i18n, pool_lab, views
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -96,8 +96,8 @@ def test_tapping_an_output_pixel_shows_its_receptive_field_and_dot_product(lab):
     assert out == pytest.approx(float((patch * filters.sobel_x()).sum()) + 1.5, rel=1e-5)
     html = lab.detail.object
     for value, k in zip(patch.ravel(), filters.sobel_x().ravel()):  # every product is written out
-        assert f"{conv_lab.fmt(value)}×{conv_lab.fmt(k)}" in html
-    assert f"= {conv_lab.fmt(out)}" in html
+        assert f"{views.fmt(value)}×{views.fmt(k)}" in html
+    assert f"= {views.fmt(out)}" in html
 
 
 def test_tap_in_the_corner_shows_zero_padding(lab):
@@ -268,7 +268,7 @@ def test_tapping_a_pooled_pixel_shows_its_window_and_winner(labs):
     assert f"from input pixel (row {4 + r}, col {8 + c})" in pool.detail.object
     assert pool.sources["winner"].data == {"left": [8 + c], "right": [9 + c], "top": [4 + r], "bottom": [5 + r]}
     assert pool.detail.object.count("class=win") == 1
-    assert f"max = {conv_lab.fmt(window.max())}" in pool.detail.object
+    assert f"max = {views.fmt(window.max())}" in pool.detail.object
 
 
 def test_average_pooling_has_no_winners_and_shows_the_mean(labs):
@@ -279,7 +279,7 @@ def test_average_pooling_has_no_winners_and_shows_the_mean(labs):
     np.testing.assert_allclose(shown(pool.sources["output"]), out[0, :, :, 0])
     assert not shown(pool.sources["winners"]).any()
     pool.select_pixel(1, 1)
-    assert f"mean of 4 values = {conv_lab.fmt(x[2:4, 2:4].mean())}" in pool.detail.object
+    assert f"mean of 4 values = {views.fmt(x[2:4, 2:4].mean())}" in pool.detail.object
 
 
 def test_pooling_a_feature_map_from_the_conv_lab(labs):
