@@ -454,9 +454,10 @@ TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "applicat
          ".npz": "application/octet-stream", ".svg": "image/svg+xml", ".png": "image/png", ".woff2": "font/woff2"}
 
 
-def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False):
+def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False, sent=None):
     """A threaded HTTP server for dist/: the CSP on every response, the precompressed .gz when the client
-    accepts gzip, and `no-cache` (revalidate, answered 304) so a rebuild is never hidden by a stale cache."""
+    accepts gzip, and `no-cache` (revalidate, answered 304) so a rebuild is never hidden by a stale cache.
+    `sent`, a list, receives (path, status, body bytes) for every response (benchmarks count the bytes)."""
     import email.utils
     import http.server
     import urllib.parse
@@ -492,7 +493,8 @@ def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False):
                 self.send_response(304)
                 self._headers(etag, modified)
                 self.send_header("Content-Length", "0")
-                return self.end_headers()
+                self.end_headers()
+                return sent is not None and sent.append((rel, 304, 0))
             self.send_response(200)
             self._headers(etag, modified)
             self.send_header("Content-Type", TYPES.get(path.suffix, "application/octet-stream"))
@@ -503,6 +505,8 @@ def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False):
             if body:
                 with open(send, "rb") as f:
                     shutil.copyfileobj(f, self.wfile)
+            if sent is not None:
+                sent.append((rel, 200, stat.st_size if body else 0))
 
         def _headers(self, etag, modified):
             self.send_header("ETag", etag)

@@ -37,10 +37,10 @@ def ensure_built():
 
 
 @contextlib.contextmanager
-def serve(dist):
-    """Yields the site's base URL, http://127.0.0.1:<free port>/."""
+def serve(dist, sent=None):
+    """Yields the site's base URL, http://127.0.0.1:<free port>/ (`sent`: see build.make_server)."""
     build = import_build()
-    server = build.make_server(dist, port=0)
+    server = build.make_server(dist, port=0, sent=sent)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
