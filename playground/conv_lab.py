@@ -121,6 +121,8 @@ def decode_upload(data):
             return np.asarray(img.convert("RGB" if img.mode not in ("L", "I;16", "I", "F") else "L"), np.uint8)
     except UnidentifiedImageError:
         raise ValueError("its bytes are not a PNG or JPEG image") from None
+    except Image.DecompressionBombError as e:   # a small file that would unpack to gigabytes
+        raise ValueError(f"it is far too large: {e}") from None
     except (OSError, SyntaxError) as e:   # Pillow's words for truncated or damaged data
         raise ValueError(f"the file is damaged or cut short: {e}") from None
 
@@ -196,8 +198,9 @@ def check_settings(settings):
 def layer_numbers(input_hw, kernels, settings):
     """Layer arithmetic for the linear filters, from core.arithmetic, grouped by kernel size.
 
-    Returns dict: groups [(h, w, count, ho, wo)], outputs (Ho, Wo, filters) of the main group,
-    params, mults, fc_inputs, fc_outputs, fc_params, lecture_inputs.
+    Returns dict: groups [(h, w, count, ho, wo)], channels (k = 1, grey), params, mults, fc_inputs
+    (H*W*k input nodes), fc_outputs (all feature-map pixels), fc_params (a Dense layer from the one to the
+    other), lecture_inputs (256*256*3, the lecture's example).
     """
     h, w = input_hw
     channels = 1

@@ -197,6 +197,13 @@ def test_corrupt_upload_shows_an_error_and_keeps_the_old_image(lab, data):
     np.testing.assert_array_equal(shown(lab.sources["input"]), before)
 
 
+def test_decompression_bomb_is_refused_with_a_message(lab, monkeypatch):
+    from PIL import Image
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)               # a 40x48 upload now counts as a bomb
+    assert lab.load_upload("bomb.png", png_bytes(photo())) is False
+    assert "far too large" in lab.message.object
+
+
 def test_upload_widget_value_goes_through_the_same_path(lab):
     lab.widgets["upload"].filename = "junk.jpg"
     lab.widgets["upload"].value = b"\xff\xd8\xff garbage"
