@@ -374,9 +374,8 @@ def build(state, lang="en"):
     px_src = ColumnDataSource(rect_data(None), name="conv-selected-pixel")
     out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
                  fill_alpha=0, line_color="red", line_width=2)
-    thumbs = [image_plot(main, "", "conv-feature-map", width=150, tools="pan,wheel_zoom,reset")
-              for n in range(MAX_EXTRA)]
-    thumb_panes = [pn.pane.Bokeh(f, visible=False) for f, _, _ in thumbs]
+    thumbs, map_sources = [], []        # the extra feature maps' figures, made when first needed
+    thumb_row = pn.Row(css_classes=["conv-feature-maps"])
 
     def settings_from_widgets():
         return {"filter": w["filter"].value, "size": w["size"].value, "sigma": w["sigma"].value,
@@ -414,7 +413,13 @@ def build(state, lang="en"):
         show_array(out_fig, out_src, out_map, out)
         out_fig.title.text = t("output_plot", name=filter_label(lang, name), h=out.shape[0], w=out.shape[1])
         extra = res["names"][1:]
-        for n, (pane, (fig, src, mapper)) in enumerate(zip(thumb_panes, thumbs)):
+        while len(thumbs) < len(extra):     # not at start: the first view stays light
+            fig, src, mapper = image_plot(res["maps"][extra[len(thumbs)]], "", "conv-feature-map", width=150,
+                                          tools="pan,wheel_zoom,reset")
+            thumbs.append((fig, src, mapper))
+            map_sources.append(src)
+            thumb_row.append(pn.pane.Bokeh(fig))
+        for n, (pane, (fig, src, mapper)) in enumerate(zip(thumb_row, thumbs)):
             pane.visible = fig.visible = n < len(extra)   # the pane alone does not hide a figure
             if n < len(extra):
                 m = res["maps"][extra[n]]
@@ -547,12 +552,12 @@ def build(state, lang="en"):
     plots = pn.Column(
         message,
         pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)),
-        pn.Row(*thumb_panes, css_classes=["conv-feature-maps"]),
+        thumb_row,
         numbers, detail)
     layout = pn.Row(controls, plots, css_classes=["conv-lab"])
     return types.SimpleNamespace(
         layout=layout, widgets=w, cells=cells, state=state, message=message, numbers=numbers, detail=detail,
         kernel_view=kernel_view, figures={"input": in_fig, "output": out_fig},
         sources={"input": in_src, "output": out_src, "receptive_field": rf_src, "selected": px_src,
-                 "maps": [src for _, src, _ in thumbs]},
+                 "maps": map_sources},
         select_pixel=select_pixel, load_upload=load_upload, on_tap=on_tap, refresh=show)

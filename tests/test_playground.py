@@ -156,6 +156,11 @@ def test_several_filters_give_several_feature_maps_and_the_layer_arithmetic(lab)
     assert n["fc_inputs"] == 40 * 48 and n["fc_params"] == arithmetic.dense_params(40 * 48, 40 * 48 * 3)
     assert "Output shape: 40×48×3" in lab.numbers.object
     assert "196,608" in lab.numbers.object                          # the lecture's 256x256x3 example
+    row = lab.layout.select(lambda o: "conv-feature-maps" in getattr(o, "css_classes", []))[0]
+    assert [pane.visible for pane in row] == [True, True]
+    lab.widgets["extra"].value = ["sobel_y"]
+    assert [pane.visible for pane in row] == [True, False]
+    assert lab.state["result"]["numbers"]["params"] == 20
 
 
 def test_layer_numbers_reproduce_the_lectures_first_layer():
