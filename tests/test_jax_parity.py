@@ -156,6 +156,10 @@ def test_train_epoch_scan_equals_train_steps():
         p, s, loss = jm.train_step(p, s, x[idx], y[idx])
         np.testing.assert_allclose(float(losses[i]), float(loss), rtol=1e-5)
     assert_tree_close(ep_params, p, rtol=1e-5)
+    loop_params, _, loop_losses = jm.train_epoch(params, jm.init_optimizer(params), x, y, key, batch_size=8,
+                                                 loop="steps")
+    np.testing.assert_allclose(np.asarray(loop_losses), np.asarray(losses), rtol=1e-5)
+    assert_tree_close(loop_params, ep_params, rtol=1e-5)
 
 
 def test_dropout_uses_explicit_keys():
@@ -178,6 +182,25 @@ def test_dropout_uses_explicit_keys():
         jm.value_and_grad(params, x, y, training=True)
     loss, grads = jm.value_and_grad(params, x, y, training=True, key=k1)
     assert np.isfinite(float(loss)) and set(grads) == set(params)
+
+
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
+    """Equal values in a pooling window that come from different input patches: the core gives the whole gradient
+    to the first of them, so the kernel gradient depends on the choice. Both the tile path (2x2, stride 2) and
+    reduce_window (overlapping windows) must choose as the core does."""
+    x = np.zeros((2, 2, 5, 1), np.float32)
+    x[0, 0, :, 0] = [1, 2, 1, 5, 0]              # with kernel [1, 1]: outputs 3, 3, 6, 5 -> a tie from patches (1,2), (2,1)
+    x[1, 0, :, 0] = [2, 1, 2, 0, 1]              # outputs 3, 3, 2, 1
+    y = np.array([0, 1])
+    for pool in (L.MaxPooling2D(2), L.MaxPooling2D((2, 2), strides=1)):
+        model = models.Sequential([L.Input((2, 5, 1)), L.Conv2D(1, (1, 2), use_bias=False, name="conv"), pool,
+                                   L.Flatten(), L.Dense(2, name="dense")])
+        params = model.init(seed=1)
+        params["conv"]["kernel"] = np.ones((1, 2, 1, 1), np.float32)
+        want_loss, want = model.value_and_grad(params, x, y)
+        got_loss, got = cj.compile(model).value_and_grad(params, x, y)
+        np.testing.assert_allclose(float(got_loss), want_loss, rtol=1e-6)
+        assert_tree_close(got, want, rtol=1e-5)
 
 
 def test_bad_input_raises_clear_errors():

@@ -30,7 +30,15 @@ def activation(name, z):
 
 def conv2d(layer, params, x, training=False, key=None):
     """x (N, H, W, C) * kernel (kh, kw, C, F) + bias (F,) -> (N, Ho, Wo, F), then the activation."""
-    z = lax.conv_general_dilated(x, params["kernel"], layer.strides, list(layer.pads), dimension_numbers=_DIMS)
+    kernel = params["kernel"]
+    kh, kw, c, f = kernel.shape
+    if x.shape[1:3] == (kh, kw) and layer.pads == ((0, 0), (0, 0)):
+        # The kernel covers the whole input, so there is one output pixel: the layer is a Dense layer on the
+        # flattened input (LeNet's C5, as the lecture points out). Same numbers as the convolution, but as a dot
+        # its gradients ran 3x faster on XLA's CPU backend (the whole LeNet-5 step 20% faster at batch 32).
+        z = (x.reshape(x.shape[0], kh * kw * c) @ kernel.reshape(kh * kw * c, f))[:, None, None, :]
+    else:
+        z = lax.conv_general_dilated(x, kernel, layer.strides, list(layer.pads), dimension_numbers=_DIMS)
     if layer.use_bias:
         z = z + params["bias"]
     return activation(layer.activation, z)
@@ -44,8 +52,33 @@ def _pool_pads(layer):
     return [(0, 0), ph, pw, (0, 0)]
 
 
+def _tiles(layer, x):
+    """True when the windows tile x exactly (pool == strides, no padding, sizes divide): LeNet's 2x2 pools."""
+    return (layer.pool_size == layer.strides and x.shape[1] % layer.pool_size[0] == 0
+            and x.shape[2] % layer.pool_size[1] == 0 and all(p == (0, 0) for p in _pool_pads(layer)))
+
+
+def _max_of_tiles(layer, x):
+    """Max over non-overlapping windows as a running select over the ph*pw strided slices.
+
+    Same values as reduce_window, but jax.grad of a select is a select, while reduce_window's gradient
+    (select_and_scatter_add) measured 5.8x slower on XLA's CPU backend (28x28x6, batch 32). Taking a later
+    pixel only when strictly greater gives the gradient to the first maximum of a tie, exactly as the core does.
+    """
+    ph, pw = layer.pool_size
+    best = x[:, 0::ph, 0::pw, :]
+    for i in range(ph):
+        for j in range(pw):
+            if i or j:
+                candidate = x[:, i::ph, j::pw, :]
+                best = jnp.where(candidate > best, candidate, best)
+    return best
+
+
 def max_pool(layer, params, x, training=False, key=None):
     """Each window's maximum; "same" pads with -inf so a pad never wins (as the core does)."""
+    if _tiles(layer, x):
+        return _max_of_tiles(layer, x)
     window = (1, *layer.pool_size, 1)
     strides = (1, *layer.strides, 1)
     return lax.reduce_window(x, -jnp.inf, lax.max, window, strides, _pool_pads(layer))

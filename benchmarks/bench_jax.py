@@ -1,0 +1,126 @@
+"""LeNet-5 training throughput: the JAX mirror (core.jax) against PyTorch on the CPU, in the same run.
+
+    python benchmarks/bench_jax.py                 # single-threaded both (fair on a shared 2-core machine)
+    python benchmarks/bench_jax.py --threads 2     # both engines allowed 2 threads
+    python benchmarks/bench_jax.py --rounds 3 --steps 20   # quicker
+
+Both train the lecture's LeNet-5 (61,706 weights, 32x32x1 input, ReLU, max pooling, softmax cross-entropy, plain
+SGD) on the same synthetic batches. The JAX side is exactly what `core.jax.compile(model).train_step` runs (one
+jitted step: forward, jax.grad, the core's SGD), timed in a Python loop of steps; PyTorch is eager
+(forward, backward, optimizer.step). Rounds interleave the two engines (the order alternates) so that load from
+other jobs hits both alike; each round times `--steps` steps after warm-up, and we report per-engine medians,
+the spread, and the median of the per-round ratios. Thread settings go in before either library starts
+(XLA_FLAGS for XLA's CPU backend, torch.set_num_threads for PyTorch).
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--steps", type=int, default=40, help="timed steps per round and engine")
+    return p.parse_args()
+
+
+ARGS = parse_args()
+if ARGS.threads == 1:   # must be set before jax initialises its CPU client
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # spinning OpenMP threads starve the other engine's rounds
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+import core.jax as cj  # noqa: E402
+from core import models, optimizers  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+LR = 0.01
+
+
+def torch_lenet5():
+    return nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(16, 120, 5), nn.ReLU(), nn.Flatten(), nn.Linear(120, 84),
+                         nn.ReLU(), nn.Linear(84, 10))
+
+
+def jax_runner(batches):
+    """-> run(steps): `steps` jitted train steps of the core.jax mirror over the batches, blocking at the end."""
+    model = models.lenet5()
+    jm = cj.compile(model, optimizer=optimizers.SGD(LR))
+    params = jax.device_put(model.init(seed=0))
+    state = jm.init_optimizer(params)
+    dev = [(jax.device_put(x), jax.device_put(y)) for x, y in batches]
+    step = jm._jit("train_step")        # the jitted function train_step calls, minus its Python shape checks
+    carry = [params, state]
+
+    def run(steps):
+        p, s = carry
+        for i in range(steps):
+            x, y = dev[i % len(dev)]
+            p, s, loss = step(p, s, x, y, None)
+        loss.block_until_ready()
+        carry[:] = [p, s]
+        return float(loss)
+    return run
+
+
+def torch_runner(batches):
+    torch.manual_seed(0)
+    net = torch_lenet5()
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    dev = [(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))), torch.from_numpy(y.astype(np.int64)))
+           for x, y in batches]
+
+    def run(steps):
+        for i in range(steps):
+            x, y = dev[i % len(dev)]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(x), y)
+            loss.backward()
+            opt.step()
+        return loss.item()
+    return run
+
+
+def measure(batch_size, rounds, steps):
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((batch_size, 32, 32, 1)).astype(np.float32),
+                rng.integers(0, 10, batch_size).astype(np.int32)) for _ in range(8)]
+    runners = {"jax": jax_runner(batches), "torch": torch_runner(batches)}
+    for run in runners.values():           # compile / warm caches
+        run(3)
+    rates = {name: [] for name in runners}
+    for r in range(rounds):
+        order = list(runners) if r % 2 == 0 else list(runners)[::-1]
+        for name in order:
+            t0 = time.perf_counter()
+            runners[name](steps)
+            rates[name].append(steps * batch_size / (time.perf_counter() - t0))
+    ratios = [j / t for j, t in zip(rates["jax"], rates["torch"])]
+    return rates, ratios
+
+
+def main():
+    print(f"LeNet-5 training, images/s; jax {jax.__version__} ({jax.devices()[0].platform}), torch {torch.__version__}, "
+          f"{ARGS.threads} thread(s) each, {ARGS.rounds} rounds x {ARGS.steps} steps, medians [min-max]")
+    for b in ARGS.batch_sizes:
+        rates, ratios = measure(b, ARGS.rounds, ARGS.steps)
+        row = "  ".join(f"{name} {statistics.median(v):8,.0f} [{min(v):,.0f}-{max(v):,.0f}]" for name, v in rates.items())
+        print(f"batch {b:4d}: {row}  jax/torch {statistics.median(ratios):.2f}x "
+              f"[{min(ratios):.2f}-{max(ratios):.2f}]", flush=True)
+
+
+if __name__ == "__main__":
+    main()
