@@ -118,7 +118,9 @@ def decode_upload(data):
             if img.format not in ("PNG", "JPEG"):
                 raise ValueError(f"it is {img.format or 'an unknown format'}, not PNG or JPEG")
             img.load()
-            return np.asarray(img.convert("RGB" if img.mode not in ("L", "I;16", "I", "F") else "L"), np.uint8)
+            if img.mode.startswith("I"):        # 16-bit grey PNG: keep the top 8 bits (convert("L") would clip)
+                return (np.asarray(img, np.int64) >> 8).clip(0, 255).astype(np.uint8)
+            return np.asarray(img if img.mode == "L" else img.convert("RGB"), np.uint8)
     except UnidentifiedImageError:
         raise ValueError("its bytes are not a PNG or JPEG image") from None
     except Image.DecompressionBombError as e:   # a small file that would unpack to gigabytes

@@ -239,6 +239,23 @@ def test_good_upload_becomes_the_input_and_large_ones_are_shrunk(lab):
     assert lab.state["image"].shape == (200, 173)
 
 
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "1", "I;16", "CMYK"])
+def test_uploads_in_any_png_or_jpeg_mode_become_grey_0_255(mode):
+    from PIL import Image
+    rgb = np.dstack([photo(20, 30, seed=s) for s in range(3)])
+    if mode == "I;16":
+        img, fmt = Image.fromarray(photo(20, 30).astype(np.uint16) * 257), "PNG"   # 16-bit: x * 257 >> 8 == x
+    else:
+        img, fmt = Image.fromarray(rgb).convert(mode), "JPEG" if mode == "CMYK" else "PNG"
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    gray, _ = conv_lab.prepare_image(conv_lab.decode_upload(buf.getvalue()))
+    assert gray.shape == (20, 30) and gray.dtype == np.float32
+    assert 0 <= gray.min() and gray.max() <= 255 and gray.max() > 100
+    if mode == "I;16":
+        np.testing.assert_allclose(gray, photo(20, 30), atol=1e-3)
+
+
 def test_prepare_image_shrinks_by_average_pooling():
     img = photo(520, 300)
     gray, factor = conv_lab.prepare_image(img)
