@@ -96,7 +96,7 @@ MNIST_SUBSET = (2000, 500)  # class-balanced train / test examples shipped with 
 
 
 def run(*cmd, **kw):
-    print("+", " ".join(str(c) for c in cmd), flush=True)
+    print("+", " ".join(str(c) for c in cmd).splitlines()[0][:200], flush=True)
     subprocess.run([str(c) for c in cmd], check=True, cwd=kw.pop("cwd", ROOT), **kw)
 
 
@@ -339,6 +339,97 @@ def startup_packages(shipped):
     return sorted(want)
 
 
+# ---------------------------------------------------------------- precompiled bytecode
+
+# Runs inside Pyodide under Node: start the app the way worker.js does, then compile every module that got
+# imported to .pyc (hash-based, unchecked: used without reading the source, and always rebuilt with the
+# wheels, so never stale). Site-packages modules go into pycache.zip (unpacked over site-packages by the
+# worker); standard-library ones are added next to their .py inside python_stdlib.zip, where zipimport
+# prefers them. Python 3.12's own compiler writes them, so the magic number matches.
+PYC_PROBE = r"""
+import importlib, importlib.util, io, os, sys, types, zipfile
+import importlib._bootstrap_external as bx
+import pyodide.ffi
+if not hasattr(pyodide.ffi, "jsnull"):
+    pyodide.ffi.jsnull = object()
+sys.modules["pyodide_http"] = types.SimpleNamespace(patch_all=lambda: None)
+os.environ["PANEL_CDN_ROOT"] = "http://127.0.0.1/panel/"
+os.environ["CNN_PLAYGROUND_DATA"] = "/home/pyodide/data"
+import panel
+from panel.io.pyodide import init_doc, write_doc
+init_doc()
+_module, _function = APP.split(":")
+getattr(importlib.import_module(_module), _function)().servable()
+await write_doc()
+
+SITE, STD = "/lib/python3.12/site-packages/", "/lib/python312.zip/"
+site, std = io.BytesIO(), {}
+stdlib = zipfile.ZipFile("/lib/python312.zip")
+with zipfile.ZipFile(site, "w", zipfile.ZIP_DEFLATED) as out:
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None) or ""
+        if not path.endswith(".py") or not path.startswith((SITE, STD)):
+            continue
+        rel = path[len(SITE):] if path.startswith(SITE) else path[len(STD):]
+        source = open(path, "rb").read() if path.startswith(SITE) else stdlib.read(rel)
+        code = compile(source, path, "exec", dont_inherit=True)
+        pyc = bx._code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
+        if path.startswith(SITE):
+            out.writestr(bx.cache_from_source(rel), pyc)
+        else:
+            std[rel[:-3] + ".pyc"] = pyc
+stdout = io.BytesIO()
+with zipfile.ZipFile(stdout, "w", zipfile.ZIP_DEFLATED) as out:
+    for info in stdlib.infolist():
+        out.writestr(info, stdlib.read(info))
+    for name, data in sorted(std.items()):
+        out.writestr(name, data)
+(site.getvalue(), stdout.getvalue(), len(std))
+"""
+
+PYC_NODE = r"""
+const [core, index, app, packages, outDir, dataDir] = process.argv.slice(2);
+const fs = await import("fs");
+const { loadPyodide } = await import(core + "/pyodide.mjs");
+globalThis.XMLHttpRequest = class {};   // panel.io.pyodide imports it; the worker has the real one
+const pyodide = await loadPyodide({ indexURL: index });
+await pyodide.loadPackage(JSON.parse(packages), { messageCallback: () => {} });
+pyodide.FS.mkdirTree("/home/pyodide/data");
+for (const name of fs.readdirSync(dataDir)) {
+  pyodide.FS.writeFile("/home/pyodide/data/" + name, fs.readFileSync(dataDir + "/" + name));
+}
+pyodide.globals.set("APP", app);
+const result = await pyodide.runPythonAsync(fs.readFileSync(outDir + "/probe.py", "utf8"));
+const [site, stdlib, nstd] = result.toJs();
+fs.writeFileSync(outDir + "/pycache.zip", site);
+fs.writeFileSync(outDir + "/python_stdlib.zip", stdlib);
+console.log(`pyc: ${site.length} bytes for site-packages, ${nstd} standard-library modules`);
+"""
+
+
+def precompile(pkg_dir, data_dir, packages, app):
+    """pycache.zip and a python_stdlib.zip with .pyc added, made by Pyodide itself in Node; cached by input."""
+    if not shutil.which("node"):
+        print("pyc: node not found, skipped (the site works, Python compiles at load time instead)")
+        return False
+    key = hashlib.sha256((pkg_dir / "pyodide-lock.json").read_bytes() + PYC_PROBE.encode() + PYC_NODE.encode() +
+                         json.dumps([packages, app]).encode()).hexdigest()[:16]
+    out = CACHE / "pyc" / key
+    if not (out / "pycache.zip").exists():
+        work = out.with_suffix(".tmp")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        (work / "probe.py").write_text(PYC_PROBE)
+        (work / "run.mjs").write_text(PYC_NODE)
+        run("node", work / "run.mjs", CACHE / "pyodide-core", f"{pkg_dir}/", app, json.dumps(packages), work,
+            data_dir)
+        shutil.rmtree(out, ignore_errors=True)
+        work.rename(out)
+    shutil.copy2(out / "pycache.zip", pkg_dir / "pycache.zip")
+    shutil.copy2(out / "python_stdlib.zip", pkg_dir / "python_stdlib.zip")
+    return True
+
+
 # ---------------------------------------------------------------- pyodide core, JS/CSS assets, data
 
 def pyodide_core(dst):
@@ -347,7 +438,7 @@ def pyodide_core(dst):
     if not (core / "pyodide-lock.json").exists():
         core.mkdir(parents=True, exist_ok=True)
         with tarfile.open(tgz) as t:
-            for name in PYODIDE_CORE + ("pyodide-lock.json",):
+            for name in PYODIDE_CORE + ("pyodide-lock.json", "pyodide.mjs"):  # .mjs: for Node (bytecode)
                 (core / name).write_bytes(t.extractfile(f"package/{name}").read())
     for name in PYODIDE_CORE:
         shutil.copy2(core / name, dst / name)
@@ -434,8 +525,10 @@ def build():
     packages = build_packages(pkg_dir)
     web_assets(tmp)
     data = site_data(tmp / "data")
+    app = "playground.app:create_app"
+    pyc = precompile(pkg_dir, tmp / "data", packages, app)
     config = {"pyodide": "pyodide/", "packages": packages, "data": [f"data/{n}" for n in data],
-              "panel_cdn_root": "panel/", "app": "playground.app:create_app",
+              "panel_cdn_root": "panel/", "app": app, "pycache": "pyodide/pycache.zip" if pyc else None,
               "after_ready": AFTER_READY}
     static_files(tmp, config)
     precompress(tmp)
