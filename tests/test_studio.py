@@ -1,0 +1,262 @@
+"""The LeNet studio page driven through its widgets and callbacks (no server, no browser): what it shows is what
+the trainer and core computed; bad input shows a message and keeps the model. Also core.drawing and core.visual."""
+import numpy as np
+import panel as pn
+import pytest
+
+from core import datasets, drawing, metrics, visual
+from playground import studio, studio_arch, studio_i18n, training
+
+TINY = 'Conv2D(4, 5, strides=2, activation="relu", name="C1")\nFlatten()\nDense(10, name="OUTPUT")'
+
+
+@pytest.fixture(scope="module")
+def data():
+    (x, y), (xt, yt) = datasets.load_subset("mnist")
+    x, y = datasets.class_balanced_subset(x, y, 300, seed=2)
+    xt, yt = datasets.class_balanced_subset(xt, yt, 100, seed=2)
+    return {"x_train": x, "y_train": y.astype(np.int64), "x_test": xt, "y_test": yt.astype(np.int64)}
+
+
+@pytest.fixture
+def page(data):
+    return studio.create_page("en", data=data, autorun=False)
+
+
+def train(page, **settings):
+    for key, value in settings.items():
+        page.widgets[key].value = value
+    page.widgets["start"].clicks += 1
+    while page.trainer.status == "running":
+        page.tick()
+
+
+def ring(cx=14, cy=14, rx=6, ry=9, n=40):
+    t = np.linspace(0, 2 * np.pi, n)
+    return (cx + rx * np.cos(t)).tolist(), (cy + ry * np.sin(t)).tolist()
+
+
+# ---------------------------------------------------------------- layout and layer table
+
+def test_page_builds_with_lenet_and_its_layer_table(page):
+    assert isinstance(page.layout, pn.layout.Panel)
+    assert page.trainer.model.count_params() == 61_706
+    table = page.table.object
+    for name in ("C1", "S2", "C3", "S4", "C5", "F6", "OUTPUT"):
+        assert f"<td>{name}</td>" in table
+    assert "<th>61,706</th>" in table and "28×28×6" in table
+    assert page.layout.get_root() is not None         # bokeh can render every pane
+
+
+def test_editing_the_architecture_updates_the_table_and_feature_maps(page):
+    page.widgets["architecture"].value = TINY
+    page.widgets["apply"].clicks += 1
+    assert page.trainer.model.count_params() == 4 * 26 + 7850
+    assert "14×14×4" in page.table.object and page.message.visible is False
+    assert [name for name, _, _ in page.maps] == ["C1", "OUTPUT"]
+
+
+def test_an_invalid_stack_shows_the_reason_and_keeps_the_model(page):
+    model = page.trainer.model
+    page.widgets["architecture"].value = "Conv2D(6, 5)\nDense(10)"
+    page.widgets["apply"].clicks += 1
+    assert page.trainer.model is model
+    assert page.message.visible and page.message.alert_type == "danger"
+    assert "line 2 (Dense(10)) cannot follow an output of shape (None, 28, 28, 6)" in page.message.object
+    assert "add Flatten() before it" in page.message.object
+
+
+def test_add_layer_inserts_before_the_output_layer(page):
+    page.widgets["add_kind"].value = "Dropout"
+    page.widgets["add"].clicks += 1
+    lines = page.widgets["architecture"].value.splitlines()
+    assert lines[-2] == "Dropout(0.25)" and lines[-1].startswith("Dense(10")
+    assert [r["kind"] for r in page.trainer.layer_table][-2] == "Dropout"
+    page.widgets["lenet"].clicks += 1
+    assert page.widgets["architecture"].value == studio_arch.lenet5_text()
+
+
+def test_a_bad_setting_is_refused_and_the_widget_put_back(page):
+    page.widgets["learning_rate"].value = -1.0
+    assert "learning_rate must be in" in page.message.object
+    assert page.widgets["learning_rate"].value == page.trainer.config["learning_rate"] == 2e-3
+    page.widgets["optimizer"].value = "rmsprop"
+    assert page.trainer.config["optimizer"] == "rmsprop" and page.message.visible is False
+    assert page.widgets["rho"].visible and not page.widgets["momentum"].visible
+
+
+# ---------------------------------------------------------------- training through the buttons
+
+def test_buttons_drive_the_run_and_curves_follow_the_history(page):
+    w = page.widgets
+    page.widgets["train_size"].value = 300
+    w["start"].clicks += 1
+    assert page.trainer.status == "running" and w["start"].disabled and not w["pause"].disabled
+    assert w["learning_rate"].disabled                       # no settings changes mid-run
+    page.tick()
+    seen = page.trainer.images_seen
+    assert seen > 0 and page.sources["loss_train"].data["x"] == page.trainer.history["train"]["images"]
+    w["pause"].clicks += 1
+    page.tick()
+    assert page.trainer.images_seen == seen and page.trainer.status == "paused" and not w["resume"].disabled
+    w["resume"].clicks += 1
+    page.tick()
+    assert page.trainer.images_seen > seen
+    w["stop"].clicks += 1
+    h = page.trainer.history
+    assert page.trainer.status == "stopped" and "Training stopped after" in page.message.object
+    assert page.sources["acc_val"].data["y"] == h["val"]["accuracy"]
+    assert "Stopped" in page.status.object and f"{h['val']['accuracy'][-1]:.1%}" in page.status.object
+
+
+def test_a_finished_run_shows_core_confusion_matrix_filters_and_misclassified(page, data):
+    page.widgets["architecture"].value = TINY
+    page.widgets["apply"].clicks += 1
+    train(page, train_size=300, epochs=2, batch_size=32)
+    tr = page.trainer
+    assert tr.status == "done" and tr.history["val"]["accuracy"][-1] > 0.3     # well above chance (0.1)
+    pred = tr.model.predict(tr.params, tr.x_test).argmax(axis=1)
+    cm = metrics.confusion_matrix(data["y_test"], pred, 10)
+    for i in range(10):
+        assert f"<tr><th>{i}</th>" in page.confusion.object
+    assert np.array_equal(tr.test_result["confusion"], cm)
+    # filters: core's first-layer kernel, each tile scaled on its own
+    kernel = tr.params["C1"]["kernel"]
+    expected = visual.mosaic(np.moveaxis(kernel[:, :, 0, :], -1, 0))
+    np.testing.assert_array_equal(page.sources["filters"].data["image"][0], expected)
+    # misclassified: the test digits themselves, labelled true -> predicted
+    wrong = metrics.misclassified(data["y_test"], pred)
+    labels = page.sources["mis_labels"].data["text"]
+    assert labels[0] == f"{data['y_test'][wrong[0]]}→{pred[wrong[0]]}" and len(labels) == min(len(wrong), 40)
+
+
+def test_adam_lr_10_shows_the_plain_message_and_keeps_the_good_weights(page):
+    page.widgets["learning_rate"].value = 10.0
+    before = page.trainer.params
+    train(page)
+    assert page.trainer.status == "diverged" and page.message.alert_type == "danger"
+    assert "The loss exploded" in page.message.object and "learning rate 10 is too high for adam" in page.message.object
+    assert page.trainer.params is before
+    assert not page.widgets["start"].disabled
+
+
+def test_feature_maps_show_the_chosen_test_image_through_every_layer(page):
+    page.widgets["index"].value = 7
+    x = page.trainer.x_test[7:8]
+    acts = page.trainer.model.apply(page.trainer.params, x, return_activations=True)
+    np.testing.assert_array_equal(page.sources["input"].data["image"][0], x[0, :, :, 0])
+    for name, _, src in page.maps:
+        np.testing.assert_array_equal(src.data["image"][0], visual.mosaic(visual.channel_stack(acts[name][0])))
+
+
+# ---------------------------------------------------------------- drawing
+
+def test_a_stroke_gives_a_prediction_probabilities_and_feature_maps(page):
+    page.sources["strokes"].data = {"xs": [ring()[0]], "ys": [ring()[1]]}      # what the freehand tool sends
+    x = datasets.pad_to_32(drawing.strokes_to_image([ring()])[None])
+    probs, acts = page.trainer.predict(x)
+    assert page.sources["probs"].data["p"] == pytest.approx(probs[0].tolist())
+    digit = int(probs[0].argmax())
+    assert f"Prediction: {digit}" in page.prediction.object
+    assert page.widgets["source"].value == "drawing"
+    np.testing.assert_array_equal(page.sources["input"].data["image"][0], x[0, :, :, 0])
+    page.widgets["clear"].clicks += 1
+    assert "Draw a digit" in page.prediction.object and sum(page.sources["probs"].data["p"]) == 0
+
+
+def test_drawing_bad_coordinates_says_so(page):
+    assert page.draw([([1, float("nan")], [1, 2])]) is False
+    assert "not finite" in page.message.object
+
+
+# ---------------------------------------------------------------- weights files
+
+def test_save_then_load_through_the_widgets(page, data):
+    page.widgets["architecture"].value = TINY
+    page.widgets["apply"].clicks += 1
+    train(page, train_size=100, epochs=1)
+    blob = page.widgets["save"].callback().getvalue()
+    other = studio.create_page("en", data=data, autorun=False)
+    assert other.load_weights("mine.npz", blob)
+    assert other.widgets["architecture"].value == studio_arch.format_model(page.trainer.model)
+    assert "Loaded mine.npz: 7,954 weights" in other.message.object
+    x = page.trainer.x_test[:5]
+    np.testing.assert_array_equal(other.trainer.predict(x)[0], page.trainer.predict(x)[0])
+
+
+def test_a_corrupt_weights_file_says_why_and_keeps_the_model(page):
+    model, params = page.trainer.model, page.trainer.params
+    assert page.load_weights("broken.npz", b"PK\x03\x04 not really a zip") is False
+    assert page.message.alert_type == "danger" and "Could not load that weights file" in page.message.object
+    assert "broken.npz" in page.message.object and "Your current model is kept" in page.message.object
+    assert page.trainer.model is model and page.trainer.params is params
+
+
+# ---------------------------------------------------------------- language
+
+def test_korean_page_and_every_key_translated(data):
+    assert set(studio_i18n.STRINGS["ko"]) == set(studio_i18n.STRINGS["en"])
+    page = studio.create_page("ko", data=data, autorun=False)
+    assert "에포크" in page.status.object
+    assert page.widgets["start"].label == "시작"
+
+
+def test_a_rebuilt_page_keeps_the_trainer(page, data):
+    page.widgets["train_size"].value = 100
+    train(page)
+    again = studio.create_page("ko", trainer=page.trainer, autorun=False)
+    assert again.trainer is page.trainer and again.sources["acc_val"].data["y"] == page.trainer.history["val"]["accuracy"]
+
+
+def test_missing_data_shows_a_message(monkeypatch):
+    def missing():
+        raise FileNotFoundError("data/mnist_subset.npz not found")
+    monkeypatch.setattr(training, "load_data", missing)
+    page = studio.create_page("en", autorun=False)
+    assert page.trainer is None and "not available" in page.layout[0].object
+
+
+# ---------------------------------------------------------------- core.drawing and core.visual
+
+def test_drawing_is_mnist_normalised_whatever_the_scale():
+    """The same shape drawn small or large, anywhere, gives the same 28x28 image: 20-pixel box, centred mass."""
+    small = drawing.strokes_to_image([ring(5, 5, 2, 3)])
+    large = drawing.strokes_to_image([tuple((np.asarray(v) * 10 + 100).tolist() for v in ring(5, 5, 2, 3))])
+    assert small.dtype == np.uint8 and small.shape == (28, 28)
+    np.testing.assert_array_equal(small, large)
+    rows = np.flatnonzero(small.max(axis=1) > 0)
+    assert 18 <= rows[-1] - rows[0] + 1 <= 21                   # the longest side spans about 20 pixels
+    r, c = np.indices(small.shape)
+    m = small.astype(float)
+    assert abs((r * m).sum() / m.sum() - 13.5) <= 0.5 and abs((c * m).sum() / m.sum() - 13.5) <= 0.5
+
+
+def test_a_drawn_one_is_a_vertical_bar():
+    img = drawing.strokes_to_image([([10, 10], [2, 26])])
+    assert img[4:24, 13:15].min() > 200 and img[:, :10].max() == 0
+
+
+@pytest.mark.parametrize("strokes, why", [([], "empty"), ([([], [])], "empty"), ([([1, 2], [1])], "stroke 1"),
+                                          ([("ab", "cd")], "stroke 1")])
+def test_drawing_refuses_empty_or_bad_strokes(strokes, why):
+    with pytest.raises(ValueError, match=why):
+        drawing.strokes_to_image(strokes)
+
+
+def test_mosaic_places_each_tile_scaled_with_nan_gaps():
+    tiles = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)
+    m = visual.mosaic(tiles, cols=3)
+    assert m.shape == (2 * 2 + 1, 3 * 3 + 2)
+    np.testing.assert_allclose(m[3:5, 0:3], (tiles[3] - tiles[3].min()) / (tiles[3].max() - tiles[3].min()))
+    assert np.isnan(m[2]).all() and np.isnan(m[:, 3]).all() and np.isnan(m[3:, 8:]).all()   # gaps, empty cell
+    assert visual.tile_origin(4, (2, 3), 3) == (3, 4)
+    np.testing.assert_array_equal(visual.mosaic(tiles, scale_each=False)[0:2, 0:3], tiles[0])
+
+
+def test_channel_stack_shapes():
+    assert visual.channel_stack(np.zeros((5, 4, 3))).shape == (3, 5, 4)
+    assert visual.channel_stack(np.zeros((1, 1, 120))).shape == (1, 8, 16)
+    v = visual.channel_stack(np.arange(10.0), row=4)
+    assert v.shape == (1, 3, 4) and np.isnan(v[0, 2, 2:]).all()
+    with pytest.raises(ValueError, match="channel_stack"):
+        visual.channel_stack(np.zeros((2, 2)))
