@@ -641,8 +641,16 @@ def report(dist):
     print(f"dist/: {len(files)} files, {raw / 1e6:.1f} MB, {gz / 1e6:.1f} MB as served gzipped")
 
 
+def in_venv():
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
 def main(argv):
     cmd = argv[0] if argv else "build"
+    if cmd in ("build", "serve") and not in_venv():
+        # The build reads wheel metadata with `packaging` and exports the data with numpy: run it in .venv.
+        setup()
+        os.execv(VENV_PY, [str(VENV_PY), __file__, cmd, *argv[1:]])
     if cmd == "setup":
         setup()
     elif cmd == "test":
