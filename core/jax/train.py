@@ -36,8 +36,9 @@ from . import compiled, parallel, zoo
 MODELS = {"lenet5": None, **zoo.MODELS}
 DATASETS = ("mnist", "fashion_mnist", "synthetic")
 CHECKPOINT, WEIGHTS, METRICS = "checkpoint.npz", "weights.npz", "metrics.json"
-# Settings a resumed run must share with the run it continues (epochs and --out may change).
-SAME_ON_RESUME = ("model", "dataset", "batch_size", "optimizer", "lr", "momentum", "loss", "seed", "limit")
+# Settings a resumed run must share with the run it continues (--epochs, --lr and --out may change: continuing
+# with a smaller learning rate is a common schedule; the optimizer state does not depend on it).
+SAME_ON_RESUME = ("model", "dataset", "batch_size", "optimizer", "momentum", "loss", "seed", "limit")
 
 
 # -- data ------------------------------------------------------------------------------------------------------

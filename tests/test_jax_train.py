@@ -1,0 +1,122 @@
+"""python -m core.jax.train: outputs the playground opens, exact resume, kill -9, NaN stops, bad settings."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import models
+from core.jax import train
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--dataset", "synthetic", "--limit", "256", "--batch-size", "32", "--no-progress"]
+
+
+def checkpoint_params(out):
+    return train.load_checkpoint(out)[0]
+
+
+def check_outputs(out, epochs):
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [e["epoch"] for e in metrics["epochs"]] == list(range(1, epochs + 1))
+    for e in metrics["epochs"]:
+        assert 0 <= e["test_accuracy"] <= 1 and e["images_per_s"] > 0 and np.isfinite(e["loss"])
+    model, params = models.load(out / "weights.npz")          # the core's own loader, as the playground uses it
+    assert model.name == "lenet5" and model.count_params() == 61706
+    saved = checkpoint_params(out)
+    for layer in params:
+        for w in params[layer]:
+            np.testing.assert_array_equal(params[layer][w], saved[layer][w])
+    assert oct((out / "weights.npz").stat().st_mode & 0o777) == "0o644"
+
+
+def test_outputs_and_exact_resume(tmp_path, capsys):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert train.main([*SMALL, "--epochs", "3", "--out", str(straight)]) == 0
+    check_outputs(straight, 3)
+    assert "epoch 3/3" in capsys.readouterr().out
+    assert train.main([*SMALL, "--epochs", "2", "--out", str(split)]) == 0
+    assert train.main([*SMALL, "--epochs", "3", "--out", str(split), "--resume"]) == 0
+    a, b = checkpoint_params(straight), checkpoint_params(split)
+    for layer in a:
+        for w in a[layer]:
+            np.testing.assert_array_equal(a[layer][w], b[layer][w])   # same keys per epoch: bit for bit
+    check_outputs(split, 3)
+
+
+def test_refuses_to_overwrite_or_resume_with_other_settings(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main([*SMALL, "--epochs", "1", "--out", str(out)]) == 0
+    assert train.main([*SMALL, "--epochs", "2", "--out", str(out)]) == 1
+    assert "already holds a checkpoint; pass --resume" in capsys.readouterr().err
+    assert train.main([*SMALL, "--epochs", "2", "--out", str(out), "--resume", "--optimizer", "sgd"]) == 1
+    assert "optimizer='adam' (now 'sgd')" in capsys.readouterr().err
+    assert train.load_checkpoint(out)[2] == 1                         # untouched
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main([*SMALL, "--epochs", "1", "--optimizer", "sgd", "--lr", "0.01", "--out", str(out)]) == 0
+    before = (out / "checkpoint.npz").read_bytes(), (out / "weights.npz").read_bytes()
+    code = train.main([*SMALL, "--epochs", "3", "--optimizer", "sgd", "--lr", "1e12", "--out", str(out), "--resume"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "the loss became" in err and "at epoch 2" in err and "checkpoint of epoch 1" in err and "--lr" in err
+    assert ((out / "checkpoint.npz").read_bytes(), (out / "weights.npz").read_bytes()) == before
+
+
+def test_kill_9_mid_run_loses_at_most_one_epoch(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-u", "-m", "core.jax.train", "--dataset", "synthetic", "--limit", "1024",
+           "--batch-size", "32", "--epochs", "1000", "--no-progress", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    printed = 0
+    try:
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:                                   # kill right after epoch 2 is reported
+            if line.startswith("epoch "):
+                printed = int(line.split()[1].split("/")[0])
+                if printed >= 2:
+                    break
+            assert time.monotonic() < deadline, "training did not reach epoch 2"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert printed >= 2
+    _, _, saved_epoch, history, _ = train.load_checkpoint(out)      # never a torn file, whenever the kill landed
+    assert saved_epoch in (printed, printed + 1)                       # at most the epoch in progress is lost
+    assert len(history) == saved_epoch
+    assert train.main(["--dataset", "synthetic", "--limit", "1024", "--batch-size", "32", "--no-progress",
+                       "--epochs", str(saved_epoch + 1), "--out", str(out), "--resume"]) == 0
+    history = json.loads((out / "metrics.json").read_text())["epochs"]
+    assert [e["epoch"] for e in history] == list(range(1, saved_epoch + 2))
+    models.load(out / "weights.npz")
+
+
+def test_mnist_lenet5_learns(tmp_path):
+    """A real data set through the whole script: 4,096 MNIST digits, one epoch, well above chance."""
+    try:
+        train.load_data("mnist", limit=8)
+    except FileNotFoundError as e:
+        pytest.skip(f"MNIST cache missing: {e}")
+    out = tmp_path / "run"
+    assert train.main(["--dataset", "mnist", "--limit", "4096", "--batch-size", "64", "--epochs", "1",
+                       "--no-progress", "--out", str(out)]) == 0
+    accuracy = json.loads((out / "metrics.json").read_text())["epochs"][-1]["test_accuracy"]
+    assert accuracy > 0.8
+
+
+def test_load_data_pads_mnist_for_lenet5():
+    (x, y), (xt, yt) = train.load_data("synthetic", limit=64)
+    assert x.shape == (64, 28, 28, 1) and x.dtype == np.float32 and y.dtype == np.int32
+    padded = train.fit_input(x, models.lenet5())
+    assert padded.shape == (64, 32, 32, 1)
+    np.testing.assert_array_equal(padded[:, 2:30, 2:30], x)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        train.load_data("cifar10")
