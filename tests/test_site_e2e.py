@@ -9,16 +9,17 @@ import os
 import re
 from urllib.parse import urlsplit
 
+import gzip
+import hashlib
+import json
+import urllib.request
+
 import numpy as np
 import pytest
 
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, serve
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, import_build, in_ci, serve
 
-if not os.path.exists(CHROMIUM) and not in_ci():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs this test",
-                allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402  (pinned in requirements-dev.txt)
+NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 
 LOAD_TIMEOUT_MS = 120_000
 STEP_TIMEOUT_MS = 20_000
@@ -36,14 +37,22 @@ JS_PIXEL_POINT = """([name, i, j]) => {
 
 
 @pytest.fixture(scope="module")
-def site():
-    with serve(ensure_built()) as url:
+def dist():
+    return ensure_built()
+
+
+@pytest.fixture(scope="module")
+def site(dist):
+    with serve(dist) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser_page(site):
     """One fresh-profile page for the module, loaded until ready; with every request and console error logged."""
+    if NO_BROWSER:
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs the browser tests")
+    from playwright.sync_api import sync_playwright   # pinned in requirements-dev.txt
     with sync_playwright() as playwright, fresh_browser(playwright) as context:
         log = {"requests": [], "errors": []}
         context.on("request", lambda request: log["requests"].append(request.url))
@@ -78,6 +87,69 @@ def wait_for_new_image(page, name, before):
 def checksum(image):
     return float(np.asarray(image, np.float64).ravel()[::97].sum())
 
+
+# ---------------------------------------------------------------- the build and the server (no browser)
+
+def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(dist):
+    build = import_build()
+    lock = json.loads((dist / "pyodide" / "pyodide-lock.json").read_text())["packages"]
+    official = json.loads((build.CACHE / "pyodide-core" / "pyodide-lock.json").read_text())["packages"]
+    for name, entry in lock.items():
+        path = dist / "pyodide" / entry["file_name"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], name
+        assert set(entry["depends"]) <= set(lock), f"{name} depends on unshipped {entry['depends']}"
+        if name in build.OFFICIAL:   # the wasm builds are byte-identical to Pyodide 0.27.7's own
+            assert entry["sha256"] == official[name]["sha256"], name
+    wheels = {p.name for p in (dist / "pyodide").glob("*.whl")}
+    assert wheels == {e["file_name"] for e in lock.values()}
+    config = json.loads((dist / "site.json").read_text())
+    start = set(config["packages"])
+    assert {"numpy", "panel", "bokeh", "cnn-playground"} <= start
+    assert all(set(lock[n]["depends"]) <= start for n in start), "the start list must be closed under depends"
+    assert not start & build.LAZY, "pandas & co. stay out of the start (the first view never imports them)"
+
+
+def test_slim_wheels_keep_python_drop_bundled_js(dist):
+    import zipfile
+    panel = next((dist / "pyodide").glob("panel-*.whl"))
+    names = zipfile.ZipFile(panel).namelist()
+    assert "panel/__init__.py" in names and "panel/io/pyodide.py" in names
+    assert not [n for n in names if n.startswith("panel/tests/") or n.endswith(".ts")]
+    assert panel.stat().st_size < 2_000_000
+    assert (dist / "js" / "panel.min.js").exists() and (dist / "js" / "bokeh.min.js").exists()
+
+
+def test_page_and_worker_name_no_other_origin(dist):
+    build = import_build()
+    for name in ("index.html", "app.js", "worker.js", "site.json"):
+        text = (dist / name).read_text()
+        assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", text), f"{name} names another origin"
+    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', (dist / "index.html").read_text())
+    assert meta and meta.group(1) == build.CSP, "the page's meta CSP and the server's header must agree"
+
+
+def test_server_sends_csp_gzip_and_revalidates(site, dist):
+    with urllib.request.urlopen(site) as r:
+        csp = r.headers["Content-Security-Policy"]
+        assert r.status == 200 and "default-src 'self'" in csp and "'wasm-unsafe-eval'" in csp
+        assert "http" not in csp and "unsafe-eval'" not in csp.replace("wasm-unsafe-eval'", "")
+    req = urllib.request.Request(site + "pyodide/pyodide.asm.js", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req) as r:
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(r.read()) == (dist / "pyodide" / "pyodide.asm.js").read_bytes()
+        etag = r.headers["ETag"]
+    req = urllib.request.Request(site + "pyodide/pyodide.asm.js",
+                                 headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    with pytest.raises(urllib.error.HTTPError) as e:   # urllib reports 304 as an error
+        urllib.request.urlopen(req)
+    assert e.value.code == 304
+    for path in ("../build.py", "nope.js", "pyodide/pyodide.asm.js.gz"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(site + path)
+        assert e.value.code == 404, path
+
+
+# ---------------------------------------------------------------- in the browser
 
 def test_loads_ready_from_its_own_origin_only(browser_page):
     page, log, site = browser_page
