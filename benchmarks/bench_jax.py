@@ -113,11 +113,13 @@ def measure(batch_size, rounds, steps):
 
 
 def main():
-    print(f"LeNet-5 training, images/s; jax {jax.__version__} ({jax.devices()[0].platform}), torch {torch.__version__}, "
-          f"{ARGS.threads} thread(s) each, {ARGS.rounds} rounds x {ARGS.steps} steps, medians [min-max]")
+    print(f"LeNet-5 training, images/s; jax {jax.__version__} ({jax.devices()[0].platform}), "
+          f"torch {torch.__version__}, {ARGS.threads} thread(s) each, {ARGS.rounds} rounds x {ARGS.steps} steps, "
+          f"medians [min-max]")
     for b in ARGS.batch_sizes:
         rates, ratios = measure(b, ARGS.rounds, ARGS.steps)
-        row = "  ".join(f"{name} {statistics.median(v):8,.0f} [{min(v):,.0f}-{max(v):,.0f}]" for name, v in rates.items())
+        row = "  ".join(f"{name} {statistics.median(v):8,.0f} [{min(v):,.0f}-{max(v):,.0f}]"
+                        for name, v in rates.items())
         print(f"batch {b:4d}: {row}  jax/torch {statistics.median(ratios):.2f}x "
               f"[{min(ratios):.2f}-{max(ratios):.2f}]", flush=True)
 

@@ -189,7 +189,7 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
     to the first of them, so the kernel gradient depends on the choice. Both the tile path (2x2, stride 2) and
     reduce_window (overlapping windows) must choose as the core does."""
     x = np.zeros((2, 2, 5, 1), np.float32)
-    x[0, 0, :, 0] = [1, 2, 1, 5, 0]              # with kernel [1, 1]: outputs 3, 3, 6, 5 -> a tie from patches (1,2), (2,1)
+    x[0, 0, :, 0] = [1, 2, 1, 5, 0]      # with kernel [1, 1]: outputs 3, 3, 6, 5, a tie from patches (1,2), (2,1)
     x[1, 0, :, 0] = [2, 1, 2, 0, 1]              # outputs 3, 3, 2, 1
     y = np.array([0, 1])
     for pool in (L.MaxPooling2D(2), L.MaxPooling2D((2, 2), strides=1)):

@@ -132,7 +132,8 @@ def atomic_write(path, write):
 def save_checkpoint(out, params, opt_state, epoch, history, config):
     arrays = {**{f"params/{k}": v for k, v in flatten(params).items()},
               **{f"opt/{k}": v for k, v in flatten(opt_state).items()},
-              "epoch": np.array(epoch), "history": np.array(json.dumps(history)), "config": np.array(json.dumps(config))}
+              "epoch": np.array(epoch), "history": np.array(json.dumps(history)),
+              "config": np.array(json.dumps(config))}
     atomic_write(Path(out) / CHECKPOINT, lambda f: np.savez(f, **arrays))
 
 
