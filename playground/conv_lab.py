@@ -104,29 +104,38 @@ def shrink_notice(original, image, factor):
     return {"h0": original.shape[0], "w0": original.shape[1], "f": factor, "h": image.shape[0], "w": image.shape[1]}
 
 
+class LabError(ValueError):
+    """A problem the lab itself finds (not core): an i18n key ("why_...") and its values, so the page can say
+    it in its language; str() is the English text."""
+
+    def __init__(self, key, **values):
+        self.key, self.values = key, values
+        super().__init__(i18n.text("en", key, **values))
+
+
 def decode_upload(data):
-    """PNG/JPEG bytes -> uint8 array (H, W) or (H, W, 3). ValueError with the reason if it is not an image."""
+    """PNG/JPEG bytes -> uint8 array (H, W) or (H, W, 3). LabError (a ValueError) says why it is not one."""
     try:
         from PIL import Image, UnidentifiedImageError  # lazy: only an upload needs Pillow
     except ImportError:
-        raise ValueError("Pillow is not available") from None
+        raise LabError("why_no_pil") from None
     import io
     if not data:
-        raise ValueError("the file is empty")
+        raise LabError("why_empty")
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.format not in ("PNG", "JPEG"):
-                raise ValueError(f"it is {img.format or 'an unknown format'}, not PNG or JPEG")
+                raise LabError("why_format", format=img.format or "?")
             img.load()
             if img.mode.startswith("I"):        # 16-bit grey PNG: keep the top 8 bits (convert("L") would clip)
                 return (np.asarray(img, np.int64) >> 8).clip(0, 255).astype(np.uint8)
             return np.asarray(img if img.mode == "L" else img.convert("RGB"), np.uint8)
     except UnidentifiedImageError:
-        raise ValueError("its bytes are not a PNG or JPEG image") from None
-    except Image.DecompressionBombError as e:   # a small file that would unpack to gigabytes
-        raise ValueError(f"it is far too large: {e}") from None
-    except (OSError, SyntaxError) as e:   # Pillow's words for truncated or damaged data
-        raise ValueError(f"the file is damaged or cut short: {e}") from None
+        raise LabError("why_not_image") from None
+    except Image.DecompressionBombError:        # a small file that would unpack to gigabytes
+        raise LabError("why_too_large") from None
+    except (OSError, SyntaxError) as e:         # Pillow's words for truncated or damaged data
+        raise LabError("why_damaged", detail=str(e)) from None
 
 
 # ---------------------------------------------------------------- pure functions: filters and feature maps
@@ -186,14 +195,14 @@ def compute(image, settings):
 def check_settings(settings):
     """Catch what the widgets can let through before core sees it (core checks the rest)."""
     if settings["filter"] not in FILTERS:
-        raise ValueError(f"unknown filter {settings['filter']!r}; choose one of {', '.join(FILTERS)}")
+        raise LabError("why_unknown_filter", name=settings["filter"], names=", ".join(FILTERS))
     custom = np.asarray(settings["custom"])
     if custom.ndim != 2 or custom.shape[0] not in CUSTOM_SIZES or custom.shape[0] != custom.shape[1]:
-        raise ValueError(f"custom kernel must be 3x3 or 5x5, got shape {custom.shape}")
+        raise LabError("why_custom_shape", shape="x".join(map(str, custom.shape)))
     if not np.all(np.isfinite(custom)) or not np.isfinite(settings["bias"]):
-        raise ValueError("kernel values and bias must be finite numbers")
+        raise LabError("why_not_finite")
     if settings["size"] is None or settings["sigma"] is None:
-        raise ValueError("filter size and sigma must be numbers, got an empty field")
+        raise LabError("why_empty_field")
     return settings
 
 
@@ -318,10 +327,11 @@ def inspect_html(detail, lang):
 
 
 def message_text(message, lang):
-    """state["message"] is None or (alert type, i18n key, values)."""
+    """state["message"] is None or (alert type, i18n key, values); a value may itself be (key, values)."""
     if message is None:
         return ""
     _, key, values = message
+    values = {k: i18n.text(lang, v[0], **v[1]) if isinstance(v, tuple) else v for k, v in values.items()}
     return i18n.text(lang, key, **values)
 
 
@@ -449,7 +459,8 @@ def build(state, lang="en"):
         try:
             res = compute(img, new)
         except ValueError as e:
-            state["message"] = ("error", "err_settings", {"why": str(e)})
+            why = (e.key, e.values) if isinstance(e, LabError) else str(e)
+            state["message"] = ("error", "err_settings", {"why": why})
             show_message()
             return False
         state.update(settings=new, result=res, image=img, message=notice,
@@ -480,7 +491,7 @@ def build(state, lang="en"):
         k = state["result"]["kernels"][state["settings"]["filter"]]
         if k is None or k.shape[0] != k.shape[1] or k.shape[0] not in CUSTOM_SIZES:
             shape = "none" if k is None else f"{k.shape[0]}x{k.shape[1]}"
-            state["message"] = ("error", "err_settings", {"why": f"custom kernel must be 3x3 or 5x5, got {shape}"})
+            state["message"] = ("error", "err_settings", {"why": ("why_custom_shape", {"shape": shape})})
             show_message()
             return
         state["settings"]["custom"] = k.astype(np.float32).copy()
@@ -502,7 +513,8 @@ def build(state, lang="en"):
             original = decode_upload(data)
             image, factor = prepare_image(original)
         except ValueError as e:
-            state["message"] = ("error", "err_upload", {"name": filename or "?", "why": str(e)})
+            why = (e.key, e.values) if isinstance(e, LabError) else str(e)
+            state["message"] = ("error", "err_upload", {"name": filename or "?", "why": why})
             show_message()
             return False
         notice = (("info", "notice_downscaled", shrink_notice(original, image, factor)) if factor > 1 else

@@ -192,6 +192,21 @@ def test_bad_kernel_size_shows_an_error(lab, size, words):
     assert lab.state["settings"]["size"] == 5
 
 
+def test_copying_a_kernel_that_does_not_fit_the_grid_is_refused():
+    state = conv_lab.initial_state(images={"small": photo()})
+    lab = conv_lab.build(state, "ko")
+    lab.widgets["size"].value = 7
+    lab.widgets["copy"].clicks += 1
+    assert lab.widgets["filter"].value == "gaussian"
+    assert lab.message.object == i18n.text("ko", "err_settings", why=i18n.text("ko", "why_custom_shape", shape="7x7"))
+
+
+def test_an_emptied_number_field_is_a_message_not_a_crash(lab):
+    lab.widgets["sigma"].value = None
+    assert lab.message.visible and "a field is empty" in lab.message.object
+    assert lab.state["settings"]["sigma"] == 1.0
+
+
 @pytest.mark.parametrize("data", [b"", b"not an image at all", png_bytes(photo())[:60]])
 def test_corrupt_upload_shows_an_error_and_keeps_the_old_image(lab, data):
     before = lab.state["image"].copy()
@@ -206,7 +221,18 @@ def test_decompression_bomb_is_refused_with_a_message(lab, monkeypatch):
     from PIL import Image
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)               # a 40x48 upload now counts as a bomb
     assert lab.load_upload("bomb.png", png_bytes(photo())) is False
-    assert "far too large" in lab.message.object
+    assert "far too many pixels" in lab.message.object
+
+
+def test_upload_errors_are_in_the_pages_language():
+    state = conv_lab.initial_state(images={"small": photo()})
+    ko = conv_lab.build(state, "ko")
+    assert ko.load_upload("a.gif", png_bytes(photo(), "GIF")) is False
+    assert ko.message.object == i18n.text("ko", "err_upload", name="a.gif",
+                                          why=i18n.text("ko", "why_format", format="GIF"))
+    en = conv_lab.build(state, "en")                                # a language switch rebuilds the lab
+    assert en.message.object == i18n.text("en", "err_upload", name="a.gif",
+                                          why="it is GIF, not PNG or JPEG")
 
 
 def test_upload_widget_value_goes_through_the_same_path(lab):
