@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PY = VENV / "bin" / "python"
-CACHE = ROOT / ".cache"
+CACHE = Path(os.environ.get("CNN_SITE_CACHE", ROOT / ".cache"))   # downloads and intermediates (gitignored)
 DIST = ROOT / "dist"
 STATIC = ROOT / "static"
 
@@ -88,6 +88,8 @@ EXTRA_DEPENDS = {"linkify-it-py": ["uc-micro-py"]}
 
 # Loaded in the background once the page answers: Pillow decodes uploads (the app imports it lazily).
 AFTER_READY = ["pillow"]
+
+START_DATA = {"demo_images.npz"}
 
 PANEL_VERSION = "1.9.4"
 BOKEH_JS = ("bokeh", "bokeh-widgets", "bokeh-tables")
@@ -515,10 +517,35 @@ def precompress(dist, min_gain=0.1):
     return saved
 
 
-def build():
-    """dist/ from scratch (cached inputs make this a matter of seconds)."""
-    tmp = ROOT / "dist.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+def build(force=True):
+    """dist/ from scratch (cached inputs make this a matter of seconds); with force=False only if stale().
+
+    Builds are serialized with a lock file (several test runs may share a checkout) and assembled in a
+    private folder that replaces dist/ at the end, so a half-built dist/ is never served.
+    """
+    import fcntl
+    staging = ROOT / ".cache" / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    with open(staging / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and (DIST / "index.html").exists() and not stale():
+            return DIST
+        tmp = staging / f"dist-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            assemble(tmp)
+            old = staging / f"old-{os.getpid()}"
+            if DIST.exists():
+                DIST.rename(old)
+            tmp.rename(DIST)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    report(DIST)
+    return DIST
+
+
+def assemble(tmp):
     pkg_dir = tmp / "pyodide"
     pkg_dir.mkdir(parents=True)
     pyodide_core(pkg_dir)
@@ -527,14 +554,14 @@ def build():
     data = site_data(tmp / "data")
     app = "playground.app:create_app"
     pyc = precompile(pkg_dir, tmp / "data", packages, app)
-    config = {"pyodide": "pyodide/", "packages": packages, "data": [f"data/{n}" for n in data],
+    # The first view needs only the photographs; the MNIST subset arrives after the page answers.
+    config = {"pyodide": "pyodide/", "packages": packages,
+              "data": [f"data/{n}" for n in data if n in START_DATA],
+              "data_after_ready": [f"data/{n}" for n in data if n not in START_DATA],
               "panel_cdn_root": "panel/", "app": app, "pycache": "pyodide/pycache.zip" if pyc else None,
               "after_ready": AFTER_READY}
     static_files(tmp, config)
     precompress(tmp)
-    shutil.rmtree(DIST, ignore_errors=True)
-    tmp.rename(DIST)
-    report(DIST)
 
 
 # ---------------------------------------------------------------- serving
@@ -614,8 +641,7 @@ def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False, sent=None):
 
 
 def serve():
-    if not (DIST / "index.html").exists() or stale():
-        build()
+    build(force=False)
     port = int(os.environ.get("PORT", "8000"))
     server = make_server(port=port, log=True)
     print(f"CNN Playground: http://127.0.0.1:{port}/  (Ctrl+C stops)", flush=True)

@@ -82,6 +82,7 @@ def link_documents(send):
 _docs
 `;
 
+const DATA_DIR = "/home/pyodide/data";   // $CNN_PLAYGROUND_DATA for core.datasets
 let pyodide = null;
 let config = null;
 let applyPatch = null;
@@ -111,13 +112,12 @@ async function start() {
     pyodide.unpackArchive(await pycache, "zip", { extractDir: "/lib/python3.12/site-packages" });
     mark("pycache");
   }
-  const dataDir = "/home/pyodide/data";
-  pyodide.FS.mkdirTree(dataDir);
-  for (const [name, bytes] of await data) pyodide.FS.writeFile(`${dataDir}/${name}`, bytes);
+  pyodide.FS.mkdirTree(DATA_DIR);
+  for (const [name, bytes] of await data) pyodide.FS.writeFile(`${DATA_DIR}/${name}`, bytes);
   mark("data");
   status("Starting the playground", 60);
   const globals = pyodide.globals;
-  globals.set("config", pyodide.toPy({ ...config, panel_cdn_root: here(config.panel_cdn_root), data_dir: dataDir }));
+  globals.set("config", pyodide.toPy({ ...config, panel_cdn_root: here(config.panel_cdn_root), data_dir: DATA_DIR }));
   globals.set("progress", (msg, percent) => { mark(msg); status(msg, percent); });
   globals.set("sendPatch", sendPatch);
   const docs = await pyodide.runPythonAsync(BOOT);
@@ -142,6 +142,10 @@ function handle(msg) {
     self.postMessage({ type: "ready", timings });
     // Pillow is only needed for uploads: load it now that the page answers, off the critical path.
     if (config.after_ready?.length) pyodide.loadPackage(config.after_ready).catch(() => {});
+    for (const url of config.data_after_ready || []) {
+      fetchBytes(url).then((bytes) => pyodide.FS.writeFile(`${DATA_DIR}/${url.split("/").pop()}`, bytes))
+        .catch((e) => console.warn(`${url} not loaded: ${e}`));
+    }
   } else if (msg.type === "patch") {
     try {
       applyPatch(msg.patch);

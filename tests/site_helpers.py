@@ -30,10 +30,7 @@ def import_build():
 
 def ensure_built():
     """dist/ as the sources say: rebuilt only when something it is made from changed (the cache makes it quick)."""
-    build = import_build()
-    if not (build.DIST / "index.html").exists() or build.stale():
-        build.build()
-    return build.DIST
+    return import_build().build(force=False)
 
 
 @contextlib.contextmanager
