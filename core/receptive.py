@@ -30,6 +30,17 @@ def window(i, j, window_size, stride, padding, input_hw, name="window"):
     return {"top": top, "left": left, "bottom": top + kh, "right": left + kw}
 
 
+def input_rect(rect, window_size, stride, padding, input_hw, name="input_rect"):
+    """The input rectangle that a whole rectangle of output pixels sees: the union of their windows.
+
+    Chaining it through layers gives a deep pixel's receptive field on the photo (it grows with depth):
+    a 2x2 max-pool window over a 3x3 conv's outputs sees 4x4 input pixels.
+    """
+    first = window(rect["top"], rect["left"], window_size, stride, padding, input_hw, name)
+    last = window(rect["bottom"] - 1, rect["right"] - 1, window_size, stride, padding, input_hw, name)
+    return {"top": first["top"], "left": first["left"], "bottom": last["bottom"], "right": last["right"]}
+
+
 def patch(x, rect, fill=0.0, border="zeros"):
     """The values of x (H, W) under rect (from `window`) as an (h, w) array.
 

@@ -234,6 +234,16 @@ def layer_numbers(input_hw, kernels, settings):
             "lecture_inputs": 256 * 256 * 3}
 
 
+def filter_window(name, result, settings):
+    """What one output pixel of filter `name` looks at: (window size, stride, padding) on the input."""
+    if name == "canny":
+        # Before its last two steps, a Canny pixel sees the Gaussian window followed by the Sobel window.
+        return receptive.stacked_size(filters.gaussian_size(CANNY_SIGMA), 3), 1, "same"
+    if name == "sobel":
+        return 3, 1, "same"
+    return result["kernels"][name].shape, settings["stride"], settings["padding"]
+
+
 def inspect(image, result, settings, i, j):
     """How output pixel (i, j) of the main feature map was made.
 
@@ -246,10 +256,8 @@ def inspect(image, result, settings, i, j):
     if not (0 <= i < out.shape[0] and 0 <= j < out.shape[1]):
         raise ValueError(f"{name}: output pixel ({i}, {j}) is outside the feature map {out.shape[0]}x{out.shape[1]}")
     if name == "canny":
-        # Before its last two steps, a Canny pixel sees the Gaussian window followed by the Sobel window.
-        size = receptive.stacked_size(filters.gaussian_size(CANNY_SIGMA), 3)
         return {"kind": "canny", "name": name, "i": i, "j": j, "output": out[i, j],
-                "rect": receptive.window(i, j, size, 1, "same", image.shape)}
+                "rect": receptive.window(i, j, *filter_window(name, result, settings), image.shape)}
     if name == "sobel":
         # core.filters mirrors the border for Sobel (a zero border would look like an edge).
         gx = receptive.dot_product(image, filters.sobel_x(), i, j, padding="same", border="mirror")

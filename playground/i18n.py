@@ -90,6 +90,9 @@ STRINGS = {
                            "(row {r}, col {c})",
         "pool_detail_avg": "Window rows {top}…{bottom}, cols {left}…{right}: mean of {n} values = {output}",
         "pool_hint": "Click a pixel of the pooled map to see its window.",
+        "pool_photo_plot": "Its receptive field on the photo",
+        "pool_field": "On the photo this pooled pixel sees rows {top}…{bottom}, cols {left}…{right}: {h}×{w} pixels, "
+                      "more than the {kh}×{kw} that one feature-map pixel sees (receptive fields grow with depth).",
         "lang": "Language",
     },
     "ko": {
@@ -172,6 +175,9 @@ STRINGS = {
                            "({r}행, {c}열)에서 옴",
         "pool_detail_avg": "창 {top}…{bottom}행, {left}…{right}열: 값 {n}개의 평균 = {output}",
         "pool_hint": "풀링 결과의 화소를 누르면 그 창이 보입니다.",
+        "pool_photo_plot": "사진 위의 수용장",
+        "pool_field": "사진에서 이 풀링 화소의 수용장은 {top}…{bottom}행, {left}…{right}열, {h}×{w} 화소로, 특징 맵 "
+                      "화소 하나의 {kh}×{kw}보다 넓습니다 (층이 깊을수록 수용장이 커집니다).",
         "lang": "언어",
     },
 }

@@ -16,7 +16,7 @@ from bokeh import events
 from bokeh.models import ColumnDataSource
 
 from core import pooling, receptive
-from . import i18n
+from . import conv_lab, i18n
 from .views import TABLE_CSS, fmt, image_plot, rect_data, show_array
 
 # Half-transparent red as bokeh's RGBA uint32 (bytes R, G, B, A): the photo stays readable under the winners.
@@ -58,6 +58,24 @@ def compute(x, settings):
 def inspect(x, settings, i, j):
     """The window of pooled pixel (i, j) and its max (with the winner's position) or mean."""
     return receptive.pool_window(x, i, j, settings["size"], settings["stride"], settings["kind"])
+
+
+def photo_field(conv_state, rect):
+    """When pooling the conv lab's feature map: the photo rectangle that a pool window `rect` (on the map) sees,
+    and the rectangle one feature-map pixel sees, for comparison. Both from core.receptive."""
+    settings, result = conv_state["settings"], conv_state["result"]
+    size, stride, padding = conv_lab.filter_window(settings["filter"], result, settings)
+    shape = conv_state["image"].shape
+    one = {"top": rect["top"], "left": rect["left"], "bottom": rect["top"] + 1, "right": rect["left"] + 1}
+    return (receptive.input_rect(rect, size, stride, padding, shape),
+            receptive.input_rect(one, size, stride, padding, shape))
+
+
+def field_html(field, one, lang):
+    return "<div>" + i18n.text(
+        lang, "pool_field", top=field["top"], bottom=field["bottom"] - 1, left=field["left"],
+        right=field["right"] - 1, h=field["bottom"] - field["top"], w=field["right"] - field["left"],
+        kh=one["bottom"] - one["top"], kw=one["right"] - one["left"]) + "</div>"
 
 
 def overlay_rgba(winners, shape):
@@ -125,6 +143,12 @@ def build(state, conv_state, lang="en"):
     px_src = ColumnDataSource(rect_data(None), name="pool-selected-pixel")
     out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
                  fill_alpha=0, line_color="orange", line_width=2)
+    photo = conv_state["image"]
+    photo_fig, photo_src, photo_map = image_plot(photo, "", "pool-photo-plot", width=200, tools="pan,wheel_zoom,reset")
+    field_src = ColumnDataSource(rect_data(None), name="pool-photo-field")
+    photo_fig.quad(source=field_src, left="left", right="right", top="top", bottom="bottom",
+                   fill_color="yellow", fill_alpha=0.25, line_color="orange", line_width=2)
+    photo_pane = pn.pane.Bokeh(photo_fig, visible=False)
     view = {"x": x, "result": None}
 
     def show_detail():
@@ -139,7 +163,13 @@ def build(state, conv_state, lang="en"):
         winner_src.data = rect_data(win and {"top": win[0], "bottom": win[0] + 1, "left": win[1], "right": win[1] + 1})
         i, j = state["tap"] or (0, 0)
         px_src.data = rect_data(info and {"top": i, "bottom": i + 1, "left": j, "right": j + 1})
-        detail.object = detail_html(info, i, j, lang)
+        html = detail_html(info, i, j, lang)
+        field = None
+        if info is not None and state["settings"]["source"] == "map":
+            field, one = photo_field(conv_state, info["rect"])
+            html += field_html(field, one, lang)
+        field_src.data = rect_data(field)
+        detail.object = html
 
     def show():
         x, res = view["x"], view["result"]
@@ -151,6 +181,11 @@ def build(state, conv_state, lang="en"):
         show_array(out_fig, out_src, out_map, out)
         out_fig.title.text = t("pool_output_plot", h=out.shape[0], w=out.shape[1])
         numbers.object = t("pool_numbers", h=x.shape[0], w=x.shape[1], ho=out.shape[0], wo=out.shape[1])
+        on_map = state["settings"]["source"] == "map"
+        photo_pane.visible = photo_fig.visible = on_map
+        if on_map:
+            show_array(photo_fig, photo_src, photo_map, conv_state["image"])
+            photo_fig.title.text = t("pool_photo_plot")
         message.visible = state["message"] is not None
         message.object = state["message"] or ""
         show_detail()
@@ -193,11 +228,12 @@ def build(state, conv_state, lang="en"):
         pn.pane.HTML(f"<small>{t('pool_source')}</small>", margin=(0, 10)), w["source"],
         pn.pane.HTML(f"<small>{t('pool_kind')}</small>", margin=(0, 10)), w["kind"],
         w["size"], w["stride"], width=320, css_classes=["pool-controls"])
-    plots = pn.Column(message, pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)), numbers, detail)
+    plots = pn.Column(message, pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig), photo_pane), numbers, detail)
     layout = pn.Row(controls, plots, css_classes=["pool-lab"])
     return types.SimpleNamespace(
         layout=layout, widgets=w, state=state, view=view, message=message, numbers=numbers, detail=detail,
-        figures={"input": in_fig, "output": out_fig},
+        figures={"input": in_fig, "output": out_fig, "photo": photo_fig},
         sources={"input": in_src, "output": out_src, "winners": win_src, "window": window_src, "winner": winner_src,
+                 "photo": photo_src, "photo_field": field_src,
                  "selected": px_src},
         select_pixel=select_pixel, on_tap=on_tap, refresh=refresh)

@@ -348,6 +348,19 @@ def test_pooling_a_feature_map_from_the_conv_lab(labs):
     np.testing.assert_array_equal(shown(pool.sources["output"]), out[0, :, :, 0])
 
 
+def test_pooling_a_feature_map_shows_the_grown_receptive_field_on_the_photo(labs):
+    conv, pool = labs
+    conv.widgets["filter"].value = "sobel_x"                        # 3x3, stride 1, same padding
+    pool.widgets["source"].value = "map"
+    assert pool.figures["photo"].visible
+    pool.select_pixel(3, 5)                                         # pool window rows 6..7, cols 10..11 of the map
+    # each map pixel sees a 3x3 around itself: the 2x2 window sees rows 5..8, cols 9..12 of the photo
+    assert pool.sources["photo_field"].data == {"left": [9], "right": [13], "top": [5], "bottom": [9]}
+    assert "4×4 pixels, more than the 3×3" in pool.detail.object
+    pool.widgets["source"].value = "input"
+    assert not pool.figures["photo"].visible and pool.sources["photo_field"].data["left"] == []
+
+
 def test_pool_larger_than_its_input_shows_an_error_and_keeps_the_view():
     conv_state = conv_lab.initial_state(images={"tiny": photo(6, 7)})
     pool = pool_lab.build(pool_lab.initial_state(), conv_state, "en")

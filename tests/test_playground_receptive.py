@@ -78,3 +78,17 @@ def test_mirror_index_matches_numpy_symmetric_padding():
 def test_stacked_windows_grow_the_receptive_field():
     assert receptive.stacked_size(3, 3) == 5
     assert receptive.stacked_size(5, 3, 3) == 9
+
+
+@pytest.mark.parametrize("padding,stride", [("valid", 1), ("same", 2), (1, 3)])
+def test_input_rect_is_the_union_of_the_windows_it_covers(padding, stride):
+    rect = {"top": 1, "left": 0, "bottom": 3, "right": 2}
+    windows = [receptive.window(i, j, (3, 5), stride, padding, (13, 17)) for i in (1, 2) for j in (0, 1)]
+    union = {"top": min(w["top"] for w in windows), "left": min(w["left"] for w in windows),
+             "bottom": max(w["bottom"] for w in windows), "right": max(w["right"] for w in windows)}
+    assert receptive.input_rect(rect, (3, 5), stride, padding, (13, 17)) == union
+
+
+def test_pooling_after_a_conv_grows_the_receptive_field():
+    pool = receptive.window(0, 0, 2, 2, "valid", (6, 6))           # a 2x2 pool window on a 6x6 feature map
+    assert receptive.input_rect(pool, 3, 1, "valid", (8, 8)) == {"top": 0, "left": 0, "bottom": 4, "right": 4}
