@@ -9,7 +9,8 @@ SGD) on the same synthetic batches. The JAX side is exactly what `core.jax.compi
 jitted step: forward, jax.grad, the core's SGD), timed in a Python loop of steps; PyTorch is eager
 (forward, backward, optimizer.step). Rounds interleave the two engines (the order alternates) so that load from
 other jobs hits both alike; each round times `--steps` steps after warm-up, and we report per-engine medians,
-the spread, and the median of the per-round ratios. Thread settings go in before either library starts
+the spread, and the median of the per-round ratios, both per second of wall time and per second of the process's
+CPU time (single-threaded, the latter is what each engine costs, with less of the noise of a shared machine). Thread settings go in before either library starts
 (XLA_FLAGS for XLA's CPU backend, torch.set_num_threads for PyTorch).
 """
 import argparse
@@ -102,26 +103,33 @@ def measure(batch_size, rounds, steps):
     for run in runners.values():           # compile / warm caches
         run(3)
     rates = {name: [] for name in runners}
+    cpu_rates = {name: [] for name in runners}
     for r in range(rounds):
         order = list(runners) if r % 2 == 0 else list(runners)[::-1]
         for name in order:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             runners[name](steps)
             rates[name].append(steps * batch_size / (time.perf_counter() - t0))
+            cpu_rates[name].append(steps * batch_size / (time.process_time() - c0))
+    return rates, cpu_rates
+
+
+def line(label, rates):
     ratios = [j / t for j, t in zip(rates["jax"], rates["torch"])]
-    return rates, ratios
+    row = "  ".join(f"{name} {statistics.median(v):8,.0f} [{min(v):,.0f}-{max(v):,.0f}]" for name, v in rates.items())
+    return f"{label}: {row}  jax/torch {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
 
 
 def main():
     print(f"LeNet-5 training, images/s; jax {jax.__version__} ({jax.devices()[0].platform}), "
           f"torch {torch.__version__}, {ARGS.threads} thread(s) each, {ARGS.rounds} rounds x {ARGS.steps} steps, "
           f"medians [min-max]")
+    print("wall: images per second of elapsed time; cpu: per second of this process's CPU time, which other jobs on "
+          "a shared machine disturb less (meaningful with --threads 1)")
     for b in ARGS.batch_sizes:
-        rates, ratios = measure(b, ARGS.rounds, ARGS.steps)
-        row = "  ".join(f"{name} {statistics.median(v):8,.0f} [{min(v):,.0f}-{max(v):,.0f}]"
-                        for name, v in rates.items())
-        print(f"batch {b:4d}: {row}  jax/torch {statistics.median(ratios):.2f}x "
-              f"[{min(ratios):.2f}-{max(ratios):.2f}]", flush=True)
+        rates, cpu_rates = measure(b, ARGS.rounds, ARGS.steps)
+        print(line(f"batch {b:4d} wall", rates), flush=True)
+        print(line(f"batch {b:4d} cpu ", cpu_rates), flush=True)
 
 
 if __name__ == "__main__":

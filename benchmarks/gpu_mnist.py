@@ -40,7 +40,7 @@ TARGET = 0.99
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--schedule", default="3e-3:3,5e-4:3",
                    help="Adam learning rates as lr:epochs,lr:epochs,... (a constant 2e-3 plateaus near 98.7%%)")
     p.add_argument("--torch-steps", type=int, default=300, help="timed PyTorch steps")

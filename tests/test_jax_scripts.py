@@ -24,4 +24,4 @@ def test_gpu_mnist_smoke():
 
 def test_bench_jax_smoke():
     stdout = run("benchmarks/bench_jax.py", "--rounds", "1", "--steps", "2", "--batch-sizes", "8")
-    assert "batch    8: jax" in stdout and "jax/torch" in stdout
+    assert "batch    8 wall: jax" in stdout and "batch    8 cpu : jax" in stdout and "jax/torch" in stdout
