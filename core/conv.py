@@ -173,6 +173,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
     if single:
         x, kernel = x[None, :, :, None], kernel[:, :, None, None]
     dtype = np.result_type(x.dtype, kernel.dtype, np.float32)
-    out, _ = conv2d_forward(x.astype(dtype, copy=False), kernel.astype(dtype, copy=False),
-                            None if bias is None else np.asarray(bias, dtype), stride, padding)
+    if bias is not None:
+        bias = np.broadcast_to(np.asarray(bias, dtype), kernel.shape[3:])   # a scalar bias is fine for one filter
+    out, _ = conv2d_forward(x.astype(dtype, copy=False), kernel.astype(dtype, copy=False), bias, stride, padding)
     return out[0, :, :, 0] if single else out

@@ -42,6 +42,7 @@ def test_single_image_convenience():
     rng = np.random.default_rng(1)
     img, k = rng.random((12, 10)), rng.random((3, 3))
     np.testing.assert_allclose(conv.conv2d(img, k), signal.correlate2d(img, k, mode="valid"), rtol=1e-6)
+    np.testing.assert_allclose(conv.conv2d(img, k, bias=0.5), signal.correlate2d(img, k, mode="valid") + 0.5, rtol=1e-6)
 
 
 @pytest.mark.parametrize("bad,match", [
