@@ -143,7 +143,7 @@ def torch_params_as_core(net):
 def torch_optimizer(name, net):
     if name == "sgd":
         return torch.optim.SGD(net.parameters(), lr=LR["sgd"])
-    # Keras' (and the core's) epsilon is 1e-7, torch's default 1e-8; foreach=False: the plain per-tensor loop.
+    # Keras' (and the core's) epsilon is 1e-7, torch's default 1e-8.
     return torch.optim.Adam(net.parameters(), lr=LR["adam"], eps=1e-7)
 
 
