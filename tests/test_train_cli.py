@@ -86,11 +86,9 @@ def test_same_seed_same_weights_and_another_seed_differs(tmp_path, capsys):
     assert not np.array_equal(a["C1"]["kernel"], c["C1"]["kernel"])
 
 
-def test_nan_loss_exits_nonzero_with_a_plain_message_and_saves_last_good_params():
+def test_nan_loss_exits_nonzero_with_a_plain_message_and_saves_last_good_params(tmp_path):
     # As a real subprocess: the exit status and what a user sees on the terminal are the point here.
-    out = Path(ROOT / ".pytest_cache" / "nan_weights.npz")
-    out.parent.mkdir(exist_ok=True)
-    out.unlink(missing_ok=True)
+    out = tmp_path / "nan_weights.npz"
     proc = subprocess.run([sys.executable, "-m", "core.train", "--limit", "512", "--optimizer", "sgd", "--lr", "1e4",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -100,7 +98,6 @@ def test_nan_loss_exits_nonzero_with_a_plain_message_and_saves_last_good_params(
     assert "final test accuracy" not in proc.stdout
     model, params = models.load(out)        # load refuses NaN/inf, so this also checks the params are finite
     assert model.count_params() == 61706
-    out.unlink()
 
 
 @pytest.mark.parametrize("argv, message", [
