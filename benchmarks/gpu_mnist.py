@@ -150,8 +150,8 @@ def torch_run(data, args):
 def main():
     args = parse_args()
     if args.smoke:
-        args.schedule, args.torch_steps = "3e-3:1", 3
-        data = jtrain.load_data("synthetic", limit=512)
+        args.schedule, args.torch_steps, args.batch_size = "3e-3:1", 3, 64
+        data = jtrain.load_data("synthetic", limit=256)
     else:
         data = jtrain.load_data("mnist")
     dev = jax.devices()[0]
