@@ -52,7 +52,7 @@ def load(context, url, sent):
     if errors:
         raise RuntimeError(f"console errors while loading: {errors}")
     mine = sent[first:]
-    return timings["ready_ms"] / 1000, sum(b for _, _, b in mine), len(mine), timings["worker"], page
+    return timings["ready_ms"] / 1000, sum(b for _, _, b in mine), mine, timings["worker"], page
 
 
 def redraw_times(page, labels):
@@ -96,10 +96,12 @@ def main():
     print()
     print(f"cold load to ready : {spread(cold, 's')}   target <= 8 s")
     print(f"warm load to ready : {spread(warm, 's')}   target <= 4 s")
-    print(f"cold transfer      : {spread(cold_bytes, 'MB', 1e-6)} in {median_run[2]} requests   target <= 25 MB")
+    print(f"cold transfer      : {spread(cold_bytes, 'MB', 1e-6)} in {len(median_run[2])} requests   target <= 25 MB")
     print(f"warm transfer      : {spread(warm_bytes, 'MB', 1e-6)}")
     print(f"filter redraw      : {spread(redraws[1:], 'ms')} (256x256)   target <= 150 ms")
     print(f"worker phases of the median cold run (ms since the worker started): {median_run[1]}")
+    largest = sorted(median_run[2], key=lambda r: -r[2])[:10]
+    print("largest transfers of that run: " + ", ".join(f"{path} {n / 1e6:.2f} MB" for path, _, n in largest))
 
 
 if __name__ == "__main__":
