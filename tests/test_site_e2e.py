@@ -48,12 +48,18 @@ def site(dist):
 
 
 @pytest.fixture(scope="module")
-def browser_page(site):
-    """One fresh-profile page for the module, loaded until ready; with every request and console error logged."""
+def playwright():
     if NO_BROWSER:
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs the browser tests")
     from playwright.sync_api import sync_playwright   # pinned in requirements-dev.txt
-    with sync_playwright() as playwright, fresh_browser(playwright) as context:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser_page(site, playwright):
+    """One fresh-profile page for the module, loaded until ready; with every request and console error logged."""
+    with fresh_browser(playwright) as context:
         log = {"requests": [], "errors": []}
         context.on("request", lambda request: log["requests"].append(request.url))
         page = context.new_page()
@@ -223,3 +229,34 @@ def test_language_switch_to_korean(browser_page):
         state="attached", timeout=STEP_TIMEOUT_MS)
     assert page.evaluate("document.documentElement.dataset.ready") == "true"
     assert log["errors"] == []
+
+
+def test_reload_drops_ready_then_comes_back_from_cache(browser_page):
+    page, log, site = browser_page
+    served = len(log["requests"])
+    page.reload(wait_until="commit")
+    assert page.evaluate("document.documentElement.dataset.ready") is None
+    page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
+    origin = urlsplit(site).netloc
+    assert all(urlsplit(u).netloc == origin for u in log["requests"][served:] if not u.startswith(("data:", "blob:")))
+    assert log["errors"] == []
+
+
+def test_a_failing_app_shows_its_error_and_never_signals_ready(dist, playwright, tmp_path):
+    """The same site told to run an app that does not exist: the page says why, data-ready stays unset."""
+    import shutil
+    broken = tmp_path / "dist"
+    shutil.copytree(dist, broken)
+    config = json.loads((broken / "site.json").read_text())
+    config["app"] = "playground.no_such_page:create_app"
+    (broken / "site.json").write_text(json.dumps(config))
+    (broken / "site.json.gz").unlink(missing_ok=True)
+    with serve(broken) as url, fresh_browser(playwright) as context:
+        errors = []
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(url)
+        page.locator(".site-loading.failed").wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert "no_such_page" in page.locator("#loading-msg").inner_text()
+        assert page.evaluate("document.documentElement.dataset.ready") is None
+        assert any("no_such_page" in e for e in errors), errors
