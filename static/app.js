@@ -34,8 +34,11 @@
     console.error("CNN Playground failed to start:", message);
     const box = document.getElementById("loading");
     if (box) {
+      // a Python traceback ends with the exception: show that, the whole story is in the console
+      const lines = String(message).trim().split("\n").filter((line) => line.trim());
+      box.hidden = false;
       box.classList.add("failed");
-      showStatus(message, null);
+      showStatus(lines.slice(-2).join("\n"), null);
     }
   }
 

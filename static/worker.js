@@ -97,14 +97,10 @@ async function start() {
   const pycache = config.pycache ? fetchBytes(config.pycache) : null;
   pyodide = await loadPyodide({ indexURL: here(config.pyodide) });
   mark("pyodide");
-  let loaded = 0;
-  status(`Loading packages (0/${config.packages.length})`, 25);
+  status(`Loading ${config.packages.length} packages (NumPy, Panel, Bokeh, …)`, 25);
   await pyodide.loadPackage(config.packages, {
     checkIntegrity: true,
-    messageCallback: (m) => {
-      if (m.startsWith("Loaded ")) return;
-      loaded += 1;
-    },
+    messageCallback: () => {},
     errorCallback: (m) => self.postMessage({ type: "error", msg: m, fatal: false }),
   });
   mark("packages");
