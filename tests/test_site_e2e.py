@@ -94,6 +94,46 @@ def checksum(image):
     return float(np.asarray(image, np.float64).ravel()[::97].sum())
 
 
+# ---------------------------------------------------------------- build helpers (no download, no browser)
+
+def test_a_download_with_the_wrong_hash_is_deleted_and_refused(tmp_path):
+    build = import_build()
+    path = tmp_path / "x.whl"
+    path.write_bytes(b"not what was pinned")
+    with pytest.raises(ValueError, match="x.whl: sha256"):
+        build.verified(path, "0" * 64)
+    assert not path.exists()
+    path.write_bytes(b"pinned")
+    assert build.verified(path, hashlib.sha256(b"pinned").hexdigest()) == path
+
+
+def test_requirements_are_read_as_pyodide_sees_them():
+    build = import_build()
+    got = build.browser_requirements(['tornado>=6.2; sys_platform != "emscripten"', "Jinja2>=2.9",
+                                      'pytest; extra == "tests"', 'pywin32; platform_system == "Windows"',
+                                      "typing_extensions; python_version < '3.13'"])
+    assert got == ["jinja2", "typing-extensions"]
+
+
+def test_repack_drops_members_and_keeps_record_true(tmp_path):
+    import base64
+    import zipfile
+    build = import_build()
+    src, dst = tmp_path / "p-1-py3-none-any.whl", tmp_path / "slim.whl"
+    with zipfile.ZipFile(src, "w") as z:
+        z.writestr("p/__init__.py", "x = 1\n")
+        z.writestr("p/dist/big.js", "var a;" * 1000)
+        z.writestr("p-1.dist-info/METADATA", "Name: p\nVersion: 1\n")
+        z.writestr("p-1.dist-info/RECORD", "stale")
+    build.repack(src, dst, lambda name: name.endswith(".js"))
+    with zipfile.ZipFile(dst) as z:
+        assert sorted(z.namelist()) == ["p-1.dist-info/METADATA", "p-1.dist-info/RECORD", "p/__init__.py"]
+        record = {line.split(",")[0]: line.split(",")[1] for line in z.read("p-1.dist-info/RECORD").decode().split()}
+        digest = base64.urlsafe_b64encode(hashlib.sha256(b"x = 1\n").digest()).rstrip(b"=").decode()
+        assert record["p/__init__.py"] == f"sha256={digest}"
+        assert "p/dist/big.js" not in record
+
+
 # ---------------------------------------------------------------- the build and the server (no browser)
 
 def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(dist):
