@@ -11,8 +11,14 @@ every download and intermediate product in .cache/ so that a rebuild takes secon
     dist/index.html, app.js, worker.js, style.css   hand-written, from static/
     dist/js/                      BokehJS and Panel's JS, taken from the bokeh and panel wheels
     dist/panel/<ver>/dist/        Panel's CSS (PANEL_CDN_ROOT points here, so nothing asks a CDN)
-    dist/pyodide/                 Pyodide's core, the wheels and pyodide-lock.json (loadPackage, no micropip)
+    dist/pyodide/                 Pyodide's core, the wheels and pyodide-lock.json (loadPackage, no micropip),
+                                  pycache.zip + .pyc inside python_stdlib.zip (bytecode compiled by Pyodide in Node)
     dist/data/                    demo photographs and a class-balanced MNIST subset (from core.datasets)
+    dist/site.json                what the worker loads at start and after the page answers
+    dist/**.gz                    precompressed copies; `serve` sends them to browsers that accept gzip
+
+Needs python3, npm and node (node runs Pyodide once at build time to compile the bytecode; without it the
+site still works, only slower to start).
 """
 import gzip
 import hashlib
@@ -652,10 +658,12 @@ def serve():
 
 
 def stale():
-    """True when a source of dist/ (static/, core/, playground/, build.py) is newer than the last build."""
+    """True when a source of dist/ (static/, core/, playground/, the exported data, build.py) is newer than
+    the last build."""
     built = (DIST / "site.json").stat().st_mtime if (DIST / "site.json").exists() else 0
     sources = [Path(__file__)] + [p for d in ("static", "core", "playground") for p in (ROOT / d).rglob("*")
                                   if p.is_file() and "__pycache__" not in p.parts]
+    sources += [p for p in (ROOT / "data").glob("*.npz") if p.name in ("demo_images.npz", "mnist.npz")]
     return any(p.stat().st_mtime > built for p in sources)
 
 
