@@ -50,8 +50,10 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
         if a.size and (a.min() < 0 or a.max() >= k):
             raise ValueError(f"confusion_matrix: {name} has labels outside 0..{k - 1} "
                              f"(min {a.min()}, max {a.max()})")
-    # One bincount over the flattened (true, predicted) cell index counts every pair at once.
-    return np.bincount(t * k + p, minlength=k * k).reshape(k, k).astype(np.int64)
+    # One bincount over the flattened (true, predicted) cell index counts every pair at once. bincount wants
+    # the platform's index type: int32 under Pyodide (wasm32), where int64 labels would not cast.
+    cells = (t.astype(np.int64) * k + p).astype(np.intp)
+    return np.bincount(cells, minlength=k * k).reshape(k, k).astype(np.int64)
 
 
 def misclassified(y_true, y_pred, limit=None):

@@ -37,6 +37,7 @@ from core import datasets, drawing, visual
 TICK_MS = 50             # the periodic callback's period
 TICK_S = 0.25            # training time per tick: short enough that Pause answers at once
 REFRESH_S = 1.5          # how often the filters and feature maps are redrawn while training
+DATA_RETRY_MS = 500      # how often the page looks for the MNIST subset while the site is still fetching it
 MAX_MISCLASSIFIED = 40
 MAP_PX = 150
 CURVE_W, CURVE_H = 360, 220
@@ -44,8 +45,8 @@ SETTINGS = ("loss", "gamma", "alpha", "optimizer", "learning_rate", "momentum", 
             "batch_size", "epochs", "train_size", "dropout", "seed", "imbalanced")
 SHOWN_KINDS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Dense", "Activation")   # layers with maps to show
 CONFUSION_CSS = """
-table.confusion { border-collapse: collapse; font: 12px monospace; }
-table.confusion td, table.confusion th { border: 1px solid #ddd; padding: 2px 5px; text-align: right; min-width: 26px; }
+table.confusion { border-collapse: collapse; font: 11px monospace; }
+table.confusion td, table.confusion th { border: 1px solid #ddd; padding: 1px 4px; text-align: right; min-width: 24px; }
 table.confusion th { background: #f4f4f4; }
 """
 
@@ -148,31 +149,63 @@ def drawing_canvas():
 # ---------------------------------------------------------------- the page
 
 def make_trainer(data=None):
-    """A Trainer over the shipped MNIST subset; (None, reason) if the data is missing."""
+    """(Trainer over the shipped MNIST subset, None, False); (None, reason, missing?) if it cannot be read."""
     try:
-        return training.Trainer(training.load_data() if data is None else data), None
-    except (FileNotFoundError, ValueError) as e:
-        return None, str(e)
+        return training.Trainer(training.load_data() if data is None else data), None, False
+    except FileNotFoundError as e:
+        return None, str(e), True
+    except ValueError as e:
+        return None, str(e), False
 
 
 def create_page(lang="en", trainer=None, data=None, autorun=True):
     """The studio page. Pass `trainer` to keep a model across a rebuild (e.g. a language switch).
 
-    autorun=False leaves the periodic callback off (tests call page.tick() themselves)."""
+    In the static site the MNIST subset arrives just after the page is ready: until it is there the page says it
+    is loading and retries every DATA_RETRY_MS (page.retry() does one try). autorun=False leaves the periodic
+    callbacks off (tests call page.tick() and page.retry() themselves)."""
     t = lambda key, **kw: studio_i18n.text(lang, key, **kw)
-    if trainer is None:
-        trainer, why = make_trainer(data)
+    page = types.SimpleNamespace(trainer=None, lang=lang, callback=None, waiting=None,
+                                 layout=pn.Column(css_classes=["studio"], sizing_mode="stretch_width"))
+    alert = pn.pane.Alert("", alert_type="info", css_classes=["studio-message"])
+
+    def retry():
+        """Try to load the data once; build the studio when it is there. Returns True once built."""
+        nonlocal trainer
+        if page.trainer is not None:
+            return True
         if trainer is None:
-            alert = pn.pane.Alert(t("err_no_data", why=why), alert_type="danger", css_classes=["studio-message"])
-            return types.SimpleNamespace(layout=pn.Column(alert, css_classes=["studio"]), trainer=None)
-    page = types.SimpleNamespace(trainer=trainer, lang=lang, callback=None, drawing=None, last_refresh=0.0,
-                                 shown_result=None, map_layers=None, alert=None)
+            trainer, why, missing = make_trainer(data)
+            if trainer is None:
+                alert.object = t("loading_data") if missing else t("err_no_data", why=why)
+                alert.alert_type = "info" if missing else "danger"
+                page.layout.objects = [alert]
+                if not missing and page.waiting is not None:
+                    page.waiting.stop()                          # a damaged file will not mend itself
+                    page.waiting = None
+                return False
+        if page.waiting is not None:
+            page.waiting.stop()
+            page.waiting = None
+        build_studio(page, trainer, t, autorun)
+        return True
+
+    page.retry = retry
+    if not retry() and autorun and alert.alert_type == "info":
+        page.waiting = pn.state.add_periodic_callback(retry, period=DATA_RETRY_MS)
+    return page
+
+
+def build_studio(page, trainer, t, autorun):
+    """Fill page.layout with the studio over `trainer`, and page with the handles tests use."""
+    page.trainer = trainer
+    page.drawing, page.last_refresh, page.shown_result, page.map_layers, page.alert = None, 0.0, None, None, None
     cfg = trainer.config
 
     # ------------------------------------------------------------ widgets
     w = {
         "architecture": pn.widgets.TextAreaInput(label=t("arch_title"), value=cfg["architecture"], height=190,
-                                                 width=330, css_classes=["studio-architecture"]),
+                                                 width=400, css_classes=["studio-architecture"]),
         "apply": pn.widgets.Button(label=t("arch_apply"), color="primary", css_classes=["studio-apply"]),
         "lenet": pn.widgets.Button(label=t("arch_lenet"), css_classes=["studio-lenet"]),
         "add_kind": pn.widgets.Select(options=list(studio_arch.TEMPLATES), value="Conv2D", width=150,
@@ -236,12 +269,14 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
                  text_baseline="top")
     canvas, strokes = drawing_canvas()
     drawn_fig, drawn_src = tile_plot(np.zeros((28, 28)), "28×28", "studio-drawn", width=110)
-    probs_src = ColumnDataSource({"digit": [str(d) for d in range(10)], "p": [0.0] * 10}, name="studio-probs")
+    probs_src = ColumnDataSource({"digit": [str(d) for d in range(10)], "p": [0.0] * 10},
+                                 name="studio-probs-source")
     probs_fig = figure(title=t("probs_title"), x_range=[str(d) for d in range(10)], y_range=Range1d(0, 1),
                        width=260, height=180, tools="", toolbar_location=None, name="studio-probs",
                        css_classes=["studio-probs"])
     probs_fig.vbar(x="digit", top="p", source=probs_src, width=0.8, color="#1f77b4")
-    maps_row = pn.FlexBox(css_classes=["studio-feature-maps"])
+    mis_pane = pn.pane.Bokeh(mis_fig, visible=False)
+    maps_row = pn.GridBox(ncols=4, css_classes=["studio-feature-maps"])   # FlexBox needs nh3, not shipped
     page.maps = []          # (layer name, fig, source) per shown layer
 
     # ------------------------------------------------------------ showing state
@@ -323,7 +358,7 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
         if res is page.shown_result:
             return
         page.shown_result = res
-        mis_fig.visible = res is not None and len(res["misclassified"]) > 0
+        mis_pane.visible = mis_fig.visible = res is not None and len(res["misclassified"]) > 0
         if res is None:
             confusion.object = f"<i>{t('confusion_empty')}</i>"
             return
@@ -384,7 +419,15 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
 
     def tick():
         """One tick: a few batches, then the curves; the heavier views every REFRESH_S and at the end."""
-        trainer.step(chunk())
+        try:
+            trainer.step(chunk())
+        except Exception as e:        # a bug must not leave a silent "Training" with no callback behind it
+            stop_ticking()
+            if trainer.status == "running":
+                trainer.pause()
+            page.alert = ("error", "err_internal", {"why": f"{type(e).__name__}: {e}"})
+            show_status()
+            return
         show_curves()
         show_status()
         if trainer.status != "running":
@@ -512,7 +555,7 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
         pn.Row(w["momentum"], w["rho"], w["beta_1"], w["beta_2"]),
         pn.Row(w["batch_size"], w["epochs"], w["train_size"]), pn.Row(w["seed"], w["dropout"]), w["imbalanced"],
         pn.pane.HTML(f"<small>{t('load')}</small>", margin=(5, 10, 0, 10)), w["load"], w["save"],
-        width=360, css_classes=["studio-controls"])
+        width=420, css_classes=["studio-controls"])
     run_bar = pn.Column(pn.Row(w["start"], w["pause"], w["resume"], w["stop"], w["reset"]), progress, status, message)
     draw_box = pn.Column(pn.pane.HTML(f"<b>{t('draw_title')}</b><br><small>{t('draw_help')}</small>"),
                          pn.pane.Bokeh(canvas), pn.Row(w["clear"], pn.pane.Bokeh(drawn_fig)), prediction,
@@ -523,8 +566,8 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
         pn.pane.HTML(f"<p>{t('intro')}</p>"), run_bar,
         pn.Row(pn.pane.Bokeh(loss_fig), pn.pane.Bokeh(acc_fig)),
         pn.Row(draw_box, learn_box),
-        pn.Row(confusion, pn.pane.Bokeh(mis_fig), css_classes=["studio-results"]))
-    page.layout = pn.Row(controls, main, css_classes=["studio"])
+        pn.Row(confusion, mis_pane, css_classes=["studio-results"]))
+    page.layout.objects = [pn.Row(controls, main)]
     page.widgets, page.message, page.status, page.table, page.confusion, page.prediction = \
         w, message, status, table, confusion, prediction
     page.sources = {"loss_train": loss_train, "loss_val": loss_val, "acc_train": acc_train, "acc_val": acc_val,
@@ -534,7 +577,6 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
                     "misclassified": mis_fig, "probs": probs_fig}
     page.tick, page.refresh, page.draw, page.load_weights, page.act = tick, refresh, draw, load_weights, act
     page.apply_settings = apply_settings
-    return page
 
 
 def create_app(lang=None):

@@ -58,6 +58,8 @@ STRINGS = {
         "err_settings": "That setting does not work: {why}. Nothing was changed.",
         "err_load": "Could not load that weights file: {why}. Your current model is kept.",
         "err_no_data": "The MNIST subset is not available ({why}), so the studio cannot train here.",
+        "loading_data": "Loading the MNIST digits…",
+        "err_internal": "Training paused by an unexpected error ({why}). Stop, or Resume to try again.",
         "err_draw": "{why}",
         # views
         "curve_loss": "Loss", "curve_acc": "Accuracy", "legend_train": "training", "legend_val": "test",
@@ -129,6 +131,8 @@ STRINGS = {
         "err_settings": "이 설정은 쓸 수 없습니다: {why}. 아무것도 바뀌지 않았습니다.",
         "err_load": "가중치 파일을 불러올 수 없습니다: {why}. 지금 모델은 그대로입니다.",
         "err_no_data": "MNIST 부분 집합이 없어서({why}) 여기서는 학습할 수 없습니다.",
+        "loading_data": "MNIST 숫자를 불러오는 중…",
+        "err_internal": "예상하지 못한 오류로 학습을 일시 정지했습니다 ({why}). 정지하거나 계속을 눌러 다시 시도하세요.",
         "err_draw": "{why}",
         "curve_loss": "손실", "curve_acc": "정확도", "legend_train": "학습", "legend_val": "테스트",
         "x_images": "학습한 이미지 수",

@@ -208,12 +208,30 @@ def test_a_rebuilt_page_keeps_the_trainer(page, data):
     assert again.trainer is page.trainer and again.sources["acc_val"].data["y"] == page.trainer.history["val"]["accuracy"]
 
 
-def test_missing_data_shows_a_message(monkeypatch):
-    def missing():
-        raise FileNotFoundError("data/mnist_subset.npz not found")
-    monkeypatch.setattr(training, "load_data", missing)
+def test_the_page_waits_for_the_data_then_builds(monkeypatch, data):
+    """In the site the MNIST subset lands just after the page is ready: loading note first, the studio on retry."""
+    arrived = []
+
+    def load():
+        if not arrived:
+            raise FileNotFoundError("data/mnist_subset.npz not found")
+        return data
+    monkeypatch.setattr(training, "load_data", load)
     page = studio.create_page("en", autorun=False)
-    assert page.trainer is None and "not available" in page.layout[0].object
+    assert page.trainer is None and "Loading the MNIST digits" in page.layout[0].object
+    assert page.retry() is False
+    arrived.append(True)
+    assert page.retry() is True and page.trainer is not None
+    assert "61,706" in page.table.object
+
+
+def test_a_damaged_data_file_says_so(monkeypatch):
+    def damaged():
+        raise ValueError("mnist_subset.npz: x_train missing or inconsistent")
+    monkeypatch.setattr(training, "load_data", damaged)
+    page = studio.create_page("en", autorun=False)
+    assert page.trainer is None and "not available (mnist_subset.npz: x_train missing" in page.layout[0].object
+    assert page.layout[0].alert_type == "danger"
 
 
 # ---------------------------------------------------------------- core.drawing and core.visual
@@ -260,3 +278,20 @@ def test_channel_stack_shapes():
     assert v.shape == (1, 3, 4) and np.isnan(v[0, 2, 2:]).all()
     with pytest.raises(ValueError, match="channel_stack"):
         visual.channel_stack(np.zeros((2, 2)))
+
+
+def test_an_error_inside_a_tick_pauses_with_a_message(page, monkeypatch):
+    page.widgets["start"].clicks += 1
+
+    def broken(max_batches=1):
+        raise TypeError("Cannot cast array data")
+    monkeypatch.setattr(page.trainer, "step", broken)
+    page.tick()
+    assert page.trainer.status == "paused" and not page.widgets["resume"].disabled
+    assert "unexpected error (TypeError: Cannot cast array data)" in page.message.object
+
+
+def test_confusion_matrix_takes_int32_and_int64_labels():
+    """Pyodide's NumPy indexes with int32: labels of either width must count the same."""
+    a = metrics.confusion_matrix(np.array([1, 2], np.int64), np.array([1, 0], np.int32), 3)
+    np.testing.assert_array_equal(a, [[0, 0, 0], [0, 1, 0], [1, 0, 0]])

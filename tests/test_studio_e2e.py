@@ -1,0 +1,122 @@
+"""The LeNet studio end to end in Debian's headless chromium, inside the static site's Pyodide worker: build dist/
+(cached), serve a copy whose worker runs playground.studio as its app, wait for the readiness contract, then set a
+few hundred training images, press Start, see the curves grow while it trains and the test accuracy rise above
+chance, draw a stroke on the canvas and get a prediction. Fails on any request off 127.0.0.1 or console error.
+
+The copy only changes site.json's "app" (the site shows the labs; the lead wires the studio in as a tab), so this
+tests the same worker, wheels, data and Panel/Bokeh as the site. Skipped only without /usr/bin/chromium and $CI.
+"""
+import json
+import os
+import shutil
+from urllib.parse import urlsplit
+
+import pytest
+
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, serve
+
+if not os.path.exists(CHROMIUM) and not in_ci():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs this test",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402  (pinned in requirements-dev.txt)
+
+LOAD_TIMEOUT_MS = 180_000
+TRAIN_TIMEOUT_MS = 180_000
+STEP_TIMEOUT_MS = 30_000
+TRAIN_IMAGES = 300
+EPOCHS = 2
+
+JS_DATA = "name => { const d = Bokeh.documents[0].get_model_by_name(name).data; return {x: Array.from(d.x), y: Array.from(d.y)}; }"
+JS_PROBS = "() => Array.from(Bokeh.documents[0].get_model_by_name('studio-probs-source').data.p)"
+JS_CANVAS_BOX = """() => {
+    const view = [...Bokeh.index.all_views()].find(v => v.model.name === 'studio-canvas' && v.frame);
+    const box = view.el.getBoundingClientRect();
+    const xs = view.frame.x_scale, ys = view.frame.y_scale;
+    return {left: box.left + xs.compute(0), right: box.left + xs.compute(28),
+            top: box.top + ys.compute(0), bottom: box.top + ys.compute(28)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def studio_site(tmp_path_factory):
+    """dist/ copied, with the worker told to run the studio page as the app."""
+    site = tmp_path_factory.mktemp("studio-site") / "dist"
+    shutil.copytree(ensure_built(), site)
+    config = json.loads((site / "site.json").read_text())
+    config["app"] = "playground.studio:create_app"
+    (site / "site.json").write_text(json.dumps(config))
+    (site / "site.json.gz").unlink(missing_ok=True)        # the server would prefer the stale precompressed copy
+    with serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser_page(studio_site):
+    with sync_playwright() as playwright, fresh_browser(playwright) as context:
+        log = {"requests": [], "errors": []}
+        context.on("request", lambda request: log["requests"].append(request.url))
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
+        page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
+        page.goto(studio_site)
+        page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
+        yield page, log, studio_site
+
+
+def set_number(page, css, value):
+    box = page.locator(f".{css} input").first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_studio_loads_from_its_own_origin_only(browser_page):
+    page, log, site = browser_page
+    origin = urlsplit(site).netloc
+    outside = [u for u in log["requests"] if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != origin]
+    assert outside == [], f"requests left {origin}: {outside}"
+    assert any(urlsplit(u).path.endswith("/mnist_subset.npz") for u in log["requests"])
+    page.locator(".studio-layer-table", has_text="61,706").wait_for(timeout=STEP_TIMEOUT_MS)
+
+
+def test_training_updates_the_curves_and_beats_chance(browser_page):
+    page, log, _ = browser_page
+    set_number(page, "studio-train-size", TRAIN_IMAGES)
+    set_number(page, "studio-epochs", EPOCHS)
+    page.locator(".studio-status", has_text=f"epoch 0 of {EPOCHS}").wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".studio-start button").click()
+    # the training curve grows while the run goes on (more than one update reaches the page) ...
+    page.wait_for_function("n => Bokeh.documents[0].get_model_by_name('studio-curve-loss-train').data.x.length >= n",
+                           arg=2, timeout=TRAIN_TIMEOUT_MS)
+    # ... and the run ends by itself with a test-accuracy point per epoch
+    page.locator(".studio-status", has_text="Done").wait_for(timeout=TRAIN_TIMEOUT_MS)
+    val = page.evaluate(JS_DATA, "studio-curve-accuracy-val")
+    assert val["x"][-1] == TRAIN_IMAGES * EPOCHS
+    assert val["y"][-1] > 0.3, f"test accuracy {val['y']} should be well above chance (0.1)"
+    loss = page.evaluate(JS_DATA, "studio-curve-loss-train")
+    assert loss["y"][-1] < loss["y"][0]
+    page.locator(".studio-confusion", has_text="Confusion matrix").wait_for(timeout=STEP_TIMEOUT_MS)
+    assert log["errors"] == []
+
+
+def test_drawing_a_stroke_gives_a_prediction(browser_page):
+    page, log, _ = browser_page
+    box = page.evaluate(JS_CANVAS_BOX)
+    x = (box["left"] + box["right"]) / 2
+    top, bottom = box["top"] + 0.15 * (box["bottom"] - box["top"]), box["top"] + 0.85 * (box["bottom"] - box["top"])
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for k in range(1, 16):
+        page.mouse.move(x, top + (bottom - top) * k / 15)
+    page.mouse.up()
+    page.locator(".studio-prediction", has_text="Prediction:").wait_for(timeout=STEP_TIMEOUT_MS)
+    probs = page.evaluate(JS_PROBS)
+    assert len(probs) == 10 and abs(sum(probs) - 1) < 1e-3
+    assert log["errors"] == []
+
+
+def test_nothing_left_the_origin_during_the_whole_session(browser_page):
+    page, log, site = browser_page
+    origin = urlsplit(site).netloc
+    outside = [u for u in log["requests"] if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != origin]
+    assert outside == [], f"requests left {origin}: {outside}"
