@@ -136,11 +136,15 @@ function handle(msg) {
     linkDocuments(sendPatch);
     mark("linked");
     self.postMessage({ type: "ready", timings });
-    // Pillow is only needed for uploads: load it now that the page answers, off the critical path.
-    if (config.after_ready?.length) pyodide.loadPackage(config.after_ready).catch(() => {});
     for (const url of config.data_after_ready || []) {
       fetchBytes(url).then((bytes) => pyodide.FS.writeFile(`${DATA_DIR}/${url.split("/").pop()}`, bytes))
         .catch((e) => console.warn(`${url} not loaded: ${e}`));
+    }
+    // Pillow is only needed for uploads: load it now that the page answers, off the critical path. The
+    // returned promise holds the message chain, so a change made meanwhile (an upload) waits for it.
+    if (config.after_ready?.length) {
+      return pyodide.loadPackage(config.after_ready, { messageCallback: () => {} })
+        .catch((e) => console.warn(`${config.after_ready} not loaded: ${e}`));
     }
   } else if (msg.type === "patch") {
     try {

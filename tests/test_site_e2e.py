@@ -258,6 +258,20 @@ def test_pooling_tab_pools_the_photo_as_core_does(browser_page):
     assert log["errors"] == []
 
 
+def test_upload_a_png_decoded_by_pillow_in_the_worker(browser_page, tmp_path):
+    """Pillow is loaded after the page answers; an upload must still be decoded and become the input."""
+    from PIL import Image
+    page, log, _ = browser_page
+    ramp = np.add.outer(np.arange(40) * 3, np.arange(60) * 2).astype(np.uint8)
+    Image.fromarray(ramp).save(tmp_path / "ramp.png")
+    page.locator(".conv-upload input[type=file]").set_input_files(str(tmp_path / "ramp.png"))
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('conv-input-plot-source').data.image[0].shape.join() === '40,60'",
+        timeout=STEP_TIMEOUT_MS)
+    np.testing.assert_allclose(drawn_image(page, "conv-input-plot-source"), ramp, atol=1e-3)
+    assert log["errors"] == []
+
+
 def test_language_switch_to_korean(browser_page):
     page, log, _ = browser_page
     from playground import i18n
