@@ -92,6 +92,9 @@ def test_kill_9_mid_run_loses_at_most_one_epoch(tmp_path):
     history = json.loads((out / "metrics.json").read_text())["epochs"]
     assert [e["epoch"] for e in history] == list(range(1, saved_epoch + 2))
     models.load(out / "weights.npz")
+    (out / "checkpoint.npz").write_bytes(b"PK\x03\x04 torn")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        train.load_checkpoint(out)
 
 
 def test_mnist_lenet5_learns(tmp_path):

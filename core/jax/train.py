@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import jax
@@ -139,12 +140,17 @@ def save_checkpoint(out, params, opt_state, epoch, history, config):
 
 def load_checkpoint(out):
     """-> (params, opt_state, epoch, history, config) from out/checkpoint.npz (plain arrays, never unpickled)."""
-    with np.load(Path(out) / CHECKPOINT, allow_pickle=False) as data:
-        files = {k: data[k] for k in data.files}
-    params = unflatten({k[7:]: v for k, v in files.items() if k.startswith("params/")})
-    opt_state = unflatten({k[4:]: v for k, v in files.items() if k.startswith("opt/")})
-    return (params, opt_state, int(files["epoch"]), json.loads(str(files["history"])),
-            json.loads(str(files["config"])))
+    path = Path(out) / CHECKPOINT
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            files = {k: data[k] for k in data.files}
+        params = unflatten({k[7:]: v for k, v in files.items() if k.startswith("params/")})
+        opt_state = unflatten({k[4:]: v for k, v in files.items() if k.startswith("opt/")})
+        return (params, opt_state, int(files["epoch"]), json.loads(str(files["history"])),
+                json.loads(str(files["config"])))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e}); "
+                         f"move it away to start over") from None
 
 
 def write_outputs(out, model, params, history, config):
