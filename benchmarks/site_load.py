@@ -4,13 +4,16 @@
 
 - cold: a fresh profile each run (empty HTTP and code caches), navigation start -> <html data-ready="true">
 - warm: the same profile reloaded (the server answers 304 to revalidations)
-- bytes: body bytes the server sent (gzip where the browser accepted it), per cold and warm load
+- bytes: body bytes the server sent (gzip where the browser accepted it), per cold and warm load; the cold
+  figure leaves out what the worker fetches only after the page answers (Pillow, the MNIST subset)
 - redraw: choosing another filter for the 256x256 demo photo -> the new feature map in the page's document and
   the next animation frame (measured inside the page, so Playwright's own latency is not counted)
 Prints medians with the spread (min..max); the worker's phases for the median cold run.
 Targets (issue 3): cold <= 8 s, warm <= 4 s, <= 25 MB gzipped, redraw <= 150 ms.
 """
 import argparse
+import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -70,22 +73,31 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
-    dist = h.ensure_built()
-    sys.path.insert(0, str(dist.parent))
+    # A private copy: a rebuild by someone else's test run mid-benchmark would turn warm loads into cold ones.
+    snapshot = tempfile.TemporaryDirectory(prefix="cnn-site-dist-")
+    dist = Path(snapshot.name) / "dist"
+    shutil.copytree(h.ensure_built(), dist)
+    sys.path.insert(0, str(h.ROOT))
     from playground import conv_lab
     labels = [conv_lab.filter_label("en", name) for name in FILTERS]
 
+    config = json.loads((dist / "site.json").read_text())
+    lock = json.loads((dist / "pyodide" / "pyodide-lock.json").read_text())["packages"]
+    later = set(config.get("data_after_ready", [])) | {f"pyodide/{lock[n]['file_name']}" for n in config["after_ready"]}
     sent = []
-    cold, cold_bytes, warm, warm_bytes, phases, redraws = [], [], [], [], [], []
+    cold, cold_bytes, after_bytes, warm, warm_bytes, phases, redraws = [], [], [], [], [], [], []
     with h.serve(dist, sent=sent) as url, sync_playwright() as p:
         for run in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="cnn-site-bench-") as profile:
                 with h.fresh_browser(p, profile) as context:
-                    seconds, nbytes, nreq, worker, page = load(context, url, sent)
+                    first = len(sent)
+                    seconds, _, _, worker, page = load(context, url, sent)
+                    redraws += redraw_times(page, labels)   # meanwhile the after-ready downloads finish
+                    mine = sent[first:]
                     cold.append(seconds)
-                    cold_bytes.append(nbytes)
-                    phases.append((seconds, worker, nreq))
-                    redraws += redraw_times(page, labels)
+                    cold_bytes.append(sum(b for path, _, b in mine if path not in later))
+                    after_bytes.append(sum(b for path, _, b in mine if path in later))
+                    phases.append((seconds, worker, mine))
                     seconds, nbytes, _, _, _ = load(context, url, sent)   # same profile: warm caches
                     warm.append(seconds)
                     warm_bytes.append(nbytes)
@@ -96,7 +108,9 @@ def main():
     print()
     print(f"cold load to ready : {spread(cold, 's')}   target <= 8 s")
     print(f"warm load to ready : {spread(warm, 's')}   target <= 4 s")
-    print(f"cold transfer      : {spread(cold_bytes, 'MB', 1e-6)} in {len(median_run[2])} requests   target <= 25 MB")
+    print(f"cold transfer      : {spread(cold_bytes, 'MB', 1e-6)} until ready   target <= 25 MB")
+    print(f"  + after ready    : {spread(after_bytes, 'MB', 1e-6)} ({', '.join(sorted(later))}); "
+          f"{len(median_run[2])} requests in all")
     print(f"warm transfer      : {spread(warm_bytes, 'MB', 1e-6)}")
     print(f"filter redraw      : {spread(redraws[1:], 'ms')} (256x256)   target <= 150 ms")
     print(f"worker phases of the median cold run (ms since the worker started): {median_run[1]}")

@@ -37,8 +37,12 @@ JS_PIXEL_POINT = """([name, i, j]) => {
 
 
 @pytest.fixture(scope="module")
-def dist():
-    return ensure_built()
+def dist(tmp_path_factory):
+    """A private copy of the built site: another test run rebuilding dist/ meanwhile cannot pull it away."""
+    import shutil
+    copy = tmp_path_factory.mktemp("site") / "dist"
+    shutil.copytree(ensure_built(), copy)
+    return copy
 
 
 @pytest.fixture(scope="module")
