@@ -646,8 +646,14 @@ def make_server(dist=DIST, host="127.0.0.1", port=8000, log=False, sent=None):
             self.send_header("Content-Security-Policy", CSP)
             self.send_header("X-Content-Type-Options", "nosniff")
 
-    http.server.ThreadingHTTPServer.daemon_threads = True
-    return http.server.ThreadingHTTPServer((host, port), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):   # a closed tab is no error
+                super().handle_error(request, client_address)
+
+    return Server((host, port), Handler)
 
 
 def serve():

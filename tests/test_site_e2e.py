@@ -318,3 +318,25 @@ def test_a_failing_app_shows_its_error_and_never_signals_ready(dist, playwright,
         assert "no_such_page" in page.locator("#loading-msg").inner_text()
         assert page.evaluate("document.documentElement.dataset.ready") is None
         assert any("no_such_page" in e for e in errors), errors
+
+
+def test_a_stray_cdn_reference_is_refused_by_the_csp(dist, playwright, tmp_path):
+    """A copy of the page that names a CDN script: the browser refuses it by CSP, loudly, and sends nothing."""
+    import shutil
+    stray = tmp_path / "dist"
+    shutil.copytree(dist, stray)
+    index = stray / "index.html"
+    index.write_text(index.read_text().replace(
+        "</head>", '<script src="https://cdn.example.org/lib.js"></script>\n</head>'))
+    (stray / "index.html.gz").unlink(missing_ok=True)
+    with serve(stray) as url, fresh_browser(playwright) as context:
+        responses, failed, errors = [], {}, []
+        context.on("response", lambda response: responses.append(response.url))
+        context.on("requestfailed", lambda request: failed.update({request.url: request.failure}))
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(url, wait_until="load")
+        assert any("Content Security Policy" in e and "cdn.example.org" in e for e in errors), errors
+        # the browser stopped it before the network: no response, failed as blocked by the CSP
+        assert "https://cdn.example.org/lib.js" not in responses
+        assert "csp" in (failed.get("https://cdn.example.org/lib.js") or "").lower(), failed
