@@ -6,7 +6,7 @@ h*w*k input values under the filter, so all k' filters (and their k' biases) are
 """
 import numpy as np
 
-from . import arithmetic
+from . import arithmetic, scratch
 from .matmul import matmul
 
 
@@ -102,62 +102,76 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     hp, wp = h + sum(pads_h), w + sum(pads_w)
     ho, wo = (hp - kh) // stride[0] + 1, (wp - kw) // stride[1] + 1
     k2 = kernel.reshape(kh * kw * c, f)
+    cache = {"kernel": kernel, "xp_shape": (n, hp, wp, c), "x_shape": x.shape, "stride": stride,
+             "pads": (pads_h, pads_w), "has_bias": bias is not None}
     if not _use_shift_path(stride, ho, wo, wp):
         cols = im2col(pad_input(x, pads_h, pads_w), (kh, kw), stride)
         out = matmul(cols, k2)
         if bias is not None:
             out += bias
-        cache = ("rows", cols, kernel, (n, hp, wp, c), x.shape, stride, pads_h, pads_w, bias is not None)
+        cache.update(layout="rows", cols=cols)
         return out.reshape(n, ho, wo, f), cache
-    length = ho * wp                                  # output positions per image, rows computed wp wide
-    flat = np.zeros((c, n, hp * wp + kw - 1), x.dtype)   # + kw - 1: the last window's spill-over
+    length = ho * wp                                         # output positions per image, rows computed wp wide
+    flat = scratch.take((c, n, hp * wp + kw - 1), x.dtype)   # + kw - 1: the last window's spill-over
+    flat.fill(0)
     flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w] = \
         x.transpose(3, 0, 1, 2)
-    cols_t = np.empty((kh, kw, c, n, length), x.dtype)
+    cols = scratch.take((kh, kw, c, n, length), x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols_t[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
-    cols_t = cols_t.reshape(kh * kw * c, n * length)
-    out_t = matmul(k2.T, cols_t)                            # (F, N*Ho*Wp)
+            cols[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
+    scratch.give(flat)
+    out_t = matmul(k2.T, cols.reshape(kh * kw * c, n * length))   # (F, N*Ho*Wp)
     if bias is not None:
         out_t += bias[:, None]
     out = out_t.reshape(f, n, ho, wp)[:, :, :, :wo].transpose(1, 2, 3, 0)
-    cache = ("shift", cols_t, kernel, (n, hp, wp, c), x.shape, stride, pads_h, pads_w, bias is not None)
+    cache.update(layout="shift", cols=cols)
     return out, cache
 
 
 def conv2d_backward(dout, cache, need_dx=True):
     """Gradients of conv2d_forward: dout (N, Ho, Wo, F) -> dx (N, H, W, C) or None, dkernel (h, w, C, F), dbias (F,) or None.
 
-    need_dx=False skips the input gradient (the first layer never needs it).
+    need_dx=False skips the input gradient (the first layer never needs it). A cache serves one backward pass:
+    its buffers go back to core.scratch for the next forward pass.
     """
-    layout, cols, kernel, xp_shape, x_shape, stride, pads_h, pads_w, has_bias = cache
+    cols = cache.pop("cols", None)
+    if cols is None:
+        raise ValueError("conv2d_backward: this cache was already used by a backward pass; run the forward pass again")
+    kernel, (n, hp, wp, _), x_shape, stride = cache["kernel"], cache["xp_shape"], cache["x_shape"], cache["stride"]
+    pads_h, pads_w = cache["pads"]
     kh, kw, c, f = kernel.shape
-    n, hp, wp, _ = xp_shape
     h, w = x_shape[1], x_shape[2]
     k2 = kernel.reshape(kh * kw * c, f)
-    if layout == "rows":
+    if cache["layout"] == "rows":
         d2 = dout.reshape(-1, f)
         dkernel = matmul(cols.T, d2).reshape(kernel.shape)
-        dbias = matmul(np.ones(len(d2), d2.dtype), d2) if has_bias else None    # a matrix-vector product beats sum(axis=0)
+        dbias = matmul(np.ones(len(d2), d2.dtype), d2) if cache["has_bias"] else None   # a gemv beats sum(axis=0)
         if not need_dx:
             return None, dkernel, dbias
-        dxp = col2im(matmul(d2, k2.T), xp_shape, (kh, kw), stride)
+        dxp = col2im(matmul(d2, k2.T), cache["xp_shape"], (kh, kw), stride)
         return dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :], dkernel, dbias
     ho, wo = dout.shape[1], dout.shape[2]
     length = ho * wp
-    d_t = np.zeros((f, n, ho, wp), dout.dtype)       # the thrown-away columns get zero gradient
+    d_t = scratch.take((f, n, ho, wp), dout.dtype)
+    d_t[:, :, :, wo:] = 0                              # the thrown-away columns get zero gradient
     d_t[:, :, :, :wo] = dout.transpose(3, 0, 1, 2)
-    d_t = d_t.reshape(f, n * length)
-    dkernel = matmul(cols, d_t.T).reshape(kernel.shape)
-    dbias = matmul(d_t, np.ones(n * length, d_t.dtype)) if has_bias else None
+    d2 = d_t.reshape(f, n * length)
+    cols2 = cols.reshape(kh * kw * c, n * length)
+    dkernel = matmul(cols2, d2.T).reshape(kernel.shape)
+    dbias = matmul(d2, np.ones(n * length, d2.dtype)) if cache["has_bias"] else None
+    scratch.give(cols)
     if not need_dx:
+        scratch.give(d_t)
         return None, dkernel, dbias
-    dcols = matmul(k2, d_t).reshape(kh, kw, c, n, length)
+    dcols = scratch.take((kh, kw, c, n, length), dout.dtype)
+    matmul(k2, d2, out=dcols.reshape(kh * kw * c, n * length))
+    scratch.give(d_t)
     flat = np.zeros((c, n, hp * wp + kw - 1), dout.dtype)
     for i in range(kh):
         for j in range(kw):
             flat[:, :, i * wp + j:i * wp + j + length] += dcols[i, j]
+    scratch.give(dcols)
     dx = flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w]
     return dx.transpose(1, 2, 3, 0), dkernel, dbias
 

@@ -12,8 +12,8 @@ USE_EINSUM = sys.platform == "emscripten"
 _SUBSCRIPTS = {(2, 2): "ij,jk->ik", (1, 2): "j,jk->k", (2, 1): "ij,j->i"}
 
 
-def matmul(a, b):
-    """a (M, K) or (K,) times b (K, N) or (K,): the same result as a @ b."""
+def matmul(a, b, out=None):
+    """a (M, K) or (K,) times b (K, N) or (K,): the same result as a @ b (written into `out` if given)."""
     if USE_EINSUM:
-        return np.einsum(_SUBSCRIPTS[a.ndim, b.ndim], a, b)
-    return a @ b
+        return np.einsum(_SUBSCRIPTS[a.ndim, b.ndim], a, b, out=out)
+    return np.matmul(a, b, out=out)

@@ -36,13 +36,17 @@ def _tiles(x, pool, stride, pads_h, pads_w):
 
 
 def _running_max(views):
-    """Element-wise max over equally shaped views, and which view won (the first on ties), as int8."""
+    """Element-wise max over equally shaped views, and which view won (the first on ties): for two views a bool
+    mask "the second won", for more an int8 index."""
     best = views[0]
     winner = None
     for k in range(1, len(views)):
         better = views[k] > best
         best = np.maximum(best, views[k])
-        winner = better.astype(np.int8) if winner is None else np.where(better, np.int8(k), winner)
+        if len(views) == 2:
+            winner = better
+        else:
+            winner = better.astype(np.int8) if winner is None else np.where(better, np.int8(k), winner)
     return best, winner
 
 
@@ -70,11 +74,15 @@ def max_pool_forward(x, pool_size=2, strides=None, padding="valid", name="max_po
 def _route(d, winner, p, axis, shape, dtype):
     """Send each gradient in d to the winner among p strided positions along `axis` (zeros elsewhere)."""
     out = np.empty(shape, dtype)
-    for k in range(p):
-        view = out[:, :, k::p, :] if axis == 2 else out[:, :, :, k::p]
-        if winner is None:
+    views = [out[:, :, k::p, :] if axis == 2 else out[:, :, :, k::p] for k in range(p)]
+    if winner is None:                     # average pooling: everyone gets the (already divided) share
+        for view in views:
             view[...] = d
-        else:
+    elif winner.dtype == bool:             # two positions: the second gets d where it won, the first the rest
+        np.multiply(d, winner, out=views[1])
+        np.subtract(d, views[1], out=views[0])
+    else:
+        for k, view in enumerate(views):
             np.multiply(d, winner == k, out=view)
     return out
 

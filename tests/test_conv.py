@@ -114,7 +114,7 @@ def test_layouts_agree_and_accept_any_memory_order():
     x = rng.standard_normal((3, 2, 9, 10)).transpose(0, 2, 3, 1)     # NHWC view of channel-major memory
     k = rng.standard_normal((3, 3, 2, 4))
     shift, cache = conv.conv2d_forward(x, k, None, 1, "same")
-    assert cache[0] == "shift"
+    assert cache["layout"] == "shift"
     contiguous, _ = conv.conv2d_forward(np.ascontiguousarray(x), k, None, 1, "same")
     ref = reference_conv(np.ascontiguousarray(x), k, 0, 1, "same")
     np.testing.assert_allclose(shift, ref, rtol=1e-10, atol=1e-10)
@@ -122,9 +122,39 @@ def test_layouts_agree_and_accept_any_memory_order():
     # a window nearly as large as the input uses the rows path even at stride 1 (like LeNet's C5)
     k5 = rng.standard_normal((5, 5, 2, 3))
     rows, cache = conv.conv2d_forward(x[:, :6, :6, :], k5, None, 1, "valid")
-    assert cache[0] == "rows"
+    assert cache["layout"] == "rows"
     np.testing.assert_allclose(rows, reference_conv(np.ascontiguousarray(x[:, :6, :6, :]), k5, 0, 1, "valid"),
                                rtol=1e-10, atol=1e-10)
     mx, cache = pooling.max_pool_forward(shift, 3)
     np.testing.assert_allclose(mx, reference_pool(np.ascontiguousarray(shift), 3, 3, "valid", np.max))
     assert pooling.max_pool_backward(np.ones_like(mx), cache).sum() == mx.size
+
+
+def test_a_conv_cache_serves_one_backward_pass():
+    """Its buffers go back to core.scratch after the backward pass, so a second use must fail loudly, not read
+    memory a later forward pass may have overwritten."""
+    x = np.random.default_rng(6).standard_normal((2, 8, 8, 3))
+    k = np.random.default_rng(7).standard_normal((3, 3, 3, 4))
+    out, cache = conv.conv2d_forward(x, k, None, 1, "same")
+    conv.conv2d_backward(np.ones_like(out), cache)
+    with pytest.raises(ValueError, match="already used"):
+        conv.conv2d_backward(np.ones_like(out), cache)
+
+
+def test_recycled_buffers_do_not_leak_between_calls():
+    """Two forward passes in a row (nothing given back between them) and then interleaved backward passes
+    give the same gradients as fresh, one-at-a-time computations."""
+    rng = np.random.default_rng(8)
+    xa, xb = rng.standard_normal((2, 2, 9, 9, 2))
+    k = rng.standard_normal((3, 3, 2, 3))
+    da = rng.standard_normal((2, 9, 9, 3))
+    ref_a = conv.conv2d_backward(da, conv.conv2d_forward(xa, k, None, 1, "same")[1])
+    ref_b = conv.conv2d_backward(da, conv.conv2d_forward(xb, k, None, 1, "same")[1])
+    _, ca = conv.conv2d_forward(xa, k, None, 1, "same")
+    _, cb = conv.conv2d_forward(xb, k, None, 1, "same")
+    got_a = conv.conv2d_backward(da, ca)
+    _, cc = conv.conv2d_forward(xa * 0, k, None, 1, "same")    # takes the buffers ca just gave back
+    got_b = conv.conv2d_backward(da, cb)
+    for got, ref in ((got_a, ref_a), (got_b, ref_b)):
+        for g, r in zip(got, ref):
+            np.testing.assert_array_equal(g, r)
