@@ -377,7 +377,10 @@ def from_config(config):
             ins = [nodes[name] for name in spec["inputs"]]
             nodes[spec["name"]] = layer(ins if layer.merges else ins[0])
         first, last = config["layers"][0]["name"], config["layers"][-1]["name"]
-        return Model(nodes[first], nodes[last], name=config.get("name", "model"))
+        model = Model(nodes[first], nodes[last], name=config.get("name", "model"))
+        if config.get("class") == "Sequential":
+            model.__class__ = Sequential     # the same graph; Sequential only differs in how it is built
+        return model
     except (KeyError, TypeError, IndexError) as e:
         raise ValueError(f"model architecture is malformed ({type(e).__name__}: {e})") from None
 

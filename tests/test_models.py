@@ -227,6 +227,13 @@ def test_load_rejects_bad_files(tmp_path):
         assert all(name.endswith(".npy") for name in z.namelist())
 
 
+def test_sequential_round_trips_as_sequential(tmp_path):
+    model = models.lenet5()
+    models.save(tmp_path / "l.npz", model, model.init())
+    loaded, _ = models.load(tmp_path / "l.npz")
+    assert isinstance(loaded, models.Sequential) and loaded.get_config() == model.get_config()
+
+
 def test_save_refuses_params_of_another_model(tmp_path):
     with pytest.raises(ValueError, match="missing layers"):
         models.save(tmp_path / "x.npz", models.lenet5(), small_cnn().init())
