@@ -92,13 +92,20 @@ def studio_copy(dist, subset):
     return site
 
 
-JS_STATE = """() => {
-    const doc = Bokeh.documents[0];
-    const acc = doc.get_model_by_name('studio-curve-accuracy-val').data;
-    const status = [...document.querySelectorAll('*')].map(e => e.shadowRoot).filter(Boolean)
-        .map(r => r.textContent).find(t => t.includes('images seen')) || '';
-    return {x: Array.from(acc.x), y: Array.from(acc.y), status: status.split('}').pop()};
+JS_ACCURACY = """() => {
+    const acc = Bokeh.documents[0].get_model_by_name('studio-curve-accuracy-val').data;
+    return {x: Array.from(acc.x), y: Array.from(acc.y)};
 }"""
+
+
+def page_state(page):
+    """The validation curve and the status line ("Training · epoch 1 of 4 · 1,920 images seen · 762 images/s ...")."""
+    state = page.evaluate(JS_ACCURACY)
+    state["status"] = page.locator(".studio-status").evaluate("el => (el.shadowRoot || el).textContent").split("}")[-1]
+    fields = [f.strip() for f in state["status"].split("·")]
+    number = lambda suffix: float(next((f[:-len(suffix)] for f in fields if f.endswith(suffix)), "0").replace(",", ""))
+    state["seen"], state["ips"] = number(" images seen"), number(" images/s")
+    return state
 
 
 def run_accuracy(args):
@@ -119,19 +126,17 @@ def run_accuracy(args):
         start = time.perf_counter()
         while True:
             time.sleep(2)
-            state = page.evaluate(JS_STATE)
+            state = page_state(page)
             done = "Done" in state["status"] or "Stopped" in state["status"]
             # the page's own clock: images seen / images per second = seconds spent training
-            seen = int(state["status"].split(" images seen")[0].split("·")[-1].strip().replace(",", "") or 0)
-            ips = float(state["status"].split(" images/s")[0].split("·")[-1].strip().replace(",", "") or 0)
-            trained_s = seen / ips if ips else 0.0
-            if done or trained_s >= args.seconds:
+            trained_s = state["seen"] / state["ips"] if state["ips"] else 0.0
+            if done or trained_s >= args.seconds or time.perf_counter() - start > args.wall_limit:
                 break
         if not done:
             page.locator(".studio-stop button").click()
             page.locator(".studio-status", has_text="Stopped").wait_for(timeout=60_000)
         wall = time.perf_counter() - start
-        state = page.evaluate(JS_STATE)
+        state = page_state(page)
     print(f"\nStudio in chromium ({'shipped subset' if not args.subset else args.subset}): {state['status']}")
     print(f"  training time by the page's clock {trained_s:.1f} s (wall incl. evaluation and drawing {wall:.1f} s)")
     print("  test accuracy by images seen: " + ", ".join(f"{x:,}: {y:.2%}" for x, y in zip(state["x"], state["y"])))
@@ -146,6 +151,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--accuracy", action="store_true", help="measure the studio's test accuracy in chromium instead")
     p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--wall-limit", type=float, default=400.0, help="give up after this many wall seconds (--accuracy)")
     p.add_argument("--epochs", type=int, default=None, help="epochs for --accuracy (default: the studio's)")
     p.add_argument("--subset", type=Path, default=None, help="an MNIST subset .npz to ship instead (--accuracy)")
     args = p.parse_args(argv)

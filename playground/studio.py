@@ -14,6 +14,7 @@ Storyboard:
 All numbers come from core via playground.training.Trainer; this module only shows them.
 `create_page(lang)` returns a namespace whose `.layout` is the page (and handles tests call).
 """
+import asyncio
 import html
 import io
 import time
@@ -36,6 +37,7 @@ from core import datasets, drawing, visual
 
 TICK_MS = 50             # the periodic callback's period
 TICK_S = 0.25            # training time per tick: short enough that Pause answers at once
+YIELD_S = 0.01           # the event loop's turn after each tick (the page's clicks get in here)
 REFRESH_S = 1.5          # how often the filters and feature maps are redrawn while training
 DATA_RETRY_MS = 500      # how often the page looks for the MNIST subset while the site is still fetching it
 MAX_MISCLASSIFIED = 40
@@ -405,7 +407,7 @@ def build_studio(page, trainer, t, autorun):
 
     def start_ticking():
         if autorun and page.callback is None:
-            page.callback = pn.state.add_periodic_callback(tick, period=TICK_MS)
+            page.callback = pn.state.add_periodic_callback(tick_and_yield, period=TICK_MS)
 
     def stop_ticking():
         if page.callback is not None:
@@ -435,6 +437,13 @@ def build_studio(page, trainer, t, autorun):
             show_views()
         elif time.perf_counter() - page.last_refresh > REFRESH_S:
             show_views()
+
+    async def tick_and_yield():
+        """What the periodic callback runs. A tick outlasts the period, and then Panel's repeat loop (Pyodide,
+        asyncio) starts the next one without ever giving the event loop a turn: the worker would never read the
+        page's messages, so Pause would wait for the end of the run. The sleep hands the loop a turn each tick."""
+        tick()
+        await asyncio.sleep(YIELD_S)
 
     def act(method):
         page.alert = None

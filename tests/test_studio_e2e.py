@@ -99,6 +99,31 @@ def test_training_updates_the_curves_and_beats_chance(browser_page):
     assert log["errors"] == []
 
 
+def status_text(page):
+    return page.locator(".studio-status").evaluate("el => (el.shadowRoot || el).textContent").split("}")[-1]
+
+
+def test_pause_answers_mid_run_and_resume_continues(browser_page):
+    """Training runs in short ticks, so Pause is handled while a run is going and nothing trains until Resume."""
+    page, log, _ = browser_page
+    page.locator(".studio-reset button").click()             # fresh weights, nothing seen yet
+    set_number(page, "studio-train-size", 2000)
+    set_number(page, "studio-epochs", 3)
+    page.locator(".studio-status", has_text="Ready · epoch 0 of 3 · 0 images").wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".studio-start button").click()
+    page.locator(".studio-status", has_text="Training").wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".studio-pause button").click()
+    page.locator(".studio-status", has_text="Paused").wait_for(timeout=STEP_TIMEOUT_MS)
+    paused = status_text(page)
+    assert "epoch 1 of 3" in paused, paused                  # paused inside the first of three epochs
+    page.wait_for_timeout(1500)
+    assert status_text(page) == paused                       # nothing trained while paused
+    page.locator(".studio-resume button").click()
+    page.locator(".studio-status", has_text="Done").wait_for(timeout=TRAIN_TIMEOUT_MS)
+    assert "6,000 images seen" in status_text(page)
+    assert log["errors"] == []
+
+
 def test_drawing_a_stroke_gives_a_prediction(browser_page):
     page, log, _ = browser_page
     box = page.evaluate(JS_CANVAS_BOX)
