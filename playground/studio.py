@@ -202,6 +202,7 @@ def build_studio(page, trainer, t, autorun):
     """Fill page.layout with the studio over `trainer`, and page with the handles tests use."""
     page.trainer = trainer
     page.drawing, page.last_refresh, page.shown_result, page.map_layers, page.alert = None, 0.0, None, None, None
+    page.loaded_as = None
     cfg = trainer.config
 
     # ------------------------------------------------------------ widgets
@@ -498,8 +499,9 @@ def build_studio(page, trainer, t, autorun):
 
     def load_weights(filename, data):
         page.alert = None
+        page.loaded_as = filename or "weights.npz"
         try:
-            trainer.load_bytes(data, filename or "weights.npz")
+            trainer.load_bytes(data, page.loaded_as)
         except ValueError as e:
             page.alert = ("error", "err_load", {"why": str(e)})
             show_status()
@@ -507,6 +509,19 @@ def build_studio(page, trainer, t, autorun):
         sync_widgets()
         refresh()
         return True
+
+    def on_upload_name(event):
+        """The browser sends the file's bytes and its name as two changes, bytes first: the message written with
+        the previous (or no) name is corrected when the name arrives."""
+        old, new = page.loaded_as, event.new
+        if not old or not new or old == new:
+            return
+        page.loaded_as = new
+        if page.alert and page.alert[1] == "err_load":
+            page.alert = ("error", "err_load", {"why": page.alert[2]["why"].replace(repr(old), repr(new))})
+        elif trainer.message and trainer.message[1] == "msg_loaded":
+            trainer.message = ("info", "msg_loaded", dict(trainer.message[2], name=new))
+        show_message()
 
     def sync_widgets():
         """Widgets show the trainer's settings (after a load changed the architecture)."""
@@ -552,6 +567,7 @@ def build_studio(page, trainer, t, autorun):
     for key in ("start", "pause", "resume", "stop", "reset"):
         w[key].on_click(lambda event, key=key: act(key))
     w["load"].param.watch(lambda event: load_weights(w["load"].filename, event.new) if event.new else None, "value")
+    w["load"].param.watch(on_upload_name, "filename")
     w["source"].param.watch(lambda event: show_maps(), "value")
     w["index"].param.watch(lambda event: show_maps(), "value")
     w["clear"].on_click(on_clear)

@@ -19,7 +19,8 @@ def data():
 
 
 @pytest.fixture
-def page(data):
+def page(data, monkeypatch):
+    monkeypatch.setattr(studio, "TICK_S", 0.0)      # one batch per tick whatever the machine's speed: no timing
     return studio.create_page("en", data=data, autorun=False)
 
 
@@ -190,6 +191,18 @@ def test_a_corrupt_weights_file_says_why_and_keeps_the_model(page):
     assert page.message.alert_type == "danger" and "Could not load that weights file" in page.message.object
     assert "broken.npz" in page.message.object and "Your current model is kept" in page.message.object
     assert page.trainer.model is model and page.trainer.params is params
+
+
+def test_an_upload_names_the_file_even_when_its_name_arrives_after_its_bytes(page):
+    """The browser sends FileInput's value, then its filename: the message ends up naming the right file."""
+    blob = page.trainer.save_bytes()
+    page.widgets["load"].filename = "first.npz"
+    page.widgets["load"].value = blob
+    assert "Loaded first.npz" in page.message.object
+    page.widgets["load"].value = b"not a zip at all"        # the second upload's bytes, with the old name ...
+    page.widgets["load"].filename = "second.npz"             # ... then its own name
+    assert "'second.npz' is truncated or not a .npz file" in page.message.object
+    assert "first.npz" not in page.message.object
 
 
 # ---------------------------------------------------------------- language

@@ -140,6 +140,28 @@ def test_drawing_a_stroke_gives_a_prediction(browser_page):
     assert log["errors"] == []
 
 
+def test_save_then_load_weights_and_a_corrupt_file_is_refused(browser_page, tmp_path):
+    """The download is the core's .npz (it loads on the host, with the trained accuracy); uploading it back works;
+    uploading a broken file says why and keeps the model."""
+    page, log, _ = browser_page
+    with page.expect_download(timeout=STEP_TIMEOUT_MS) as download:
+        page.locator(".studio-save button").click()
+    saved = tmp_path / "studio_weights.npz"
+    download.value.save_as(saved)
+    from core import models
+    model, params = models.load(saved)                        # refuses anything that is not our format
+    assert model.count_params() == 61_706
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(saved.read_bytes()[:1000])
+    page.locator(".studio-load input[type=file]").set_input_files(str(broken))
+    page.locator(".studio-message", has_text="Could not load that weights file").wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".studio-message", has_text="broken.npz").wait_for(timeout=STEP_TIMEOUT_MS)
+    page.locator(".studio-load input[type=file]").set_input_files(str(saved))
+    page.locator(".studio-message", has_text="Loaded studio_weights.npz: 61,706 weights").wait_for(
+        timeout=STEP_TIMEOUT_MS)
+    assert log["errors"] == []
+
+
 def test_nothing_left_the_origin_during_the_whole_session(browser_page):
     page, log, site = browser_page
     origin = urlsplit(site).netloc
