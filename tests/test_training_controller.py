@@ -334,3 +334,18 @@ def test_imbalanced_subset_refuses_bad_input():
         imbalance.imbalanced_subset(x, y, [7])
     xs, ys = imbalance.imbalanced_subset(x, y, [1], keep=0.3, seed=2)
     assert list(np.bincount(ys)) == [10, 3] and len(xs) == 13
+
+
+def test_loads_the_weights_the_jax_training_script_writes(data, tmp_path):
+    """The issue: weights from the JAX training scripts open in the studio (and keep their predictions)."""
+    pytest.importorskip("jax")
+    from core.jax import train as jax_train
+    assert jax_train.main(["--dataset", "synthetic", "--limit", "64", "--batch-size", "32", "--no-progress",
+                           "--epochs", "1", "--out", str(tmp_path)]) == 0
+    blob = (tmp_path / "weights.npz").read_bytes()
+    model, params = models.load(blob)
+    t = T.Trainer(data)
+    t.load_bytes(blob, "weights.npz")
+    assert t.model.count_params() == 61_706 and t.status == "ready"
+    x = t.x_test[:8]
+    np.testing.assert_allclose(t.predict(x)[0], metrics.softmax(model.apply(params, x)), rtol=1e-5, atol=1e-6)
