@@ -161,7 +161,8 @@ def make_trainer(data=None):
 
 
 def create_page(lang="en", trainer=None, data=None, autorun=True):
-    """The studio page. Pass `trainer` to keep a model across a rebuild (e.g. a language switch).
+    """The studio page. Pass `trainer` to keep a model across a rebuild (e.g. a language switch): call the old
+    page's close() first (it stops its training callback); the new page takes a running run over.
 
     In the static site the MNIST subset arrives just after the page is ready: until it is there the page says it
     is loading and retries every DATA_RETRY_MS (page.retry() does one try). autorun=False leaves the periodic
@@ -192,7 +193,12 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
         build_studio(page, trainer, t, autorun)
         return True
 
-    page.retry = retry
+    def close():
+        if page.waiting is not None:
+            page.waiting.stop()
+            page.waiting = None
+
+    page.retry, page.close = retry, close
     if not retry() and autorun and alert.alert_type == "info":
         page.waiting = pn.state.add_periodic_callback(retry, period=DATA_RETRY_MS)
     return page
@@ -461,6 +467,8 @@ def build_studio(page, trainer, t, autorun):
         else:
             show_status()
             show_curves()
+            if trainer.status in ("paused", "stopped"):
+                show_views()                        # the run's latest filters, maps and confusion matrix
 
     # ------------------------------------------------------------ settings and architecture
 
@@ -573,6 +581,8 @@ def build_studio(page, trainer, t, autorun):
     w["clear"].on_click(on_clear)
     strokes.on_change("data", on_strokes)
     refresh()
+    if trainer.status == "running":                 # a rebuilt page (language switch) takes the run over
+        start_ticking()
 
     controls = pn.Column(
         w["architecture"], pn.Row(w["apply"], w["lenet"]), pn.Row(w["add_kind"], w["add"]), table,
@@ -602,6 +612,7 @@ def build_studio(page, trainer, t, autorun):
                     "misclassified": mis_fig, "probs": probs_fig}
     page.tick, page.refresh, page.draw, page.load_weights, page.act = tick, refresh, draw, load_weights, act
     page.apply_settings = apply_settings
+    page.close = stop_ticking          # call before dropping the page for a rebuilt one over the same trainer
 
 
 def create_app(lang=None):

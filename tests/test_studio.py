@@ -221,6 +221,19 @@ def test_a_rebuilt_page_keeps_the_trainer(page, data):
     assert again.trainer is page.trainer and again.sources["acc_val"].data["y"] == page.trainer.history["val"]["accuracy"]
 
 
+def test_a_rebuilt_page_takes_a_running_run_over(data):
+    """Language switch: the old page's close() stops its callback, the new page over the same trainer ticks on."""
+    old = studio.create_page("en", data=data)              # autorun: a periodic callback (idle outside a server)
+    old.widgets["start"].clicks += 1
+    assert old.callback is not None
+    old.close()
+    assert old.callback is None
+    new = studio.create_page("ko", trainer=old.trainer)
+    assert new.callback is not None and new.trainer.status == "running"
+    new.widgets["pause"].clicks += 1
+    assert new.callback is None and new.trainer.status == "paused"
+
+
 def test_the_page_waits_for_the_data_then_builds(monkeypatch, data):
     """In the site the MNIST subset lands just after the page is ready: loading note first, the studio on retry."""
     arrived = []
