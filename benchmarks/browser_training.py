@@ -99,7 +99,7 @@ JS_ACCURACY = """() => {
 
 
 def page_state(page):
-    """The validation curve and the status line ("Training · epoch 1 of 4 · 1,920 images seen · 762 images/s ...")."""
+    """The validation curve and the status line ("Training · epoch 1 of 4 · 1,920 images seen · 762 images/s")."""
     state = page.evaluate(JS_ACCURACY)
     state["status"] = page.locator(".studio-status").evaluate("el => (el.shadowRoot || el).textContent").split("}")[-1]
     fields = [f.strip() for f in state["status"].split("·")]

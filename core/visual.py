@@ -46,8 +46,8 @@ def mosaic(stack, cols=None, gap=1, scale_each=True):
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, np.float32)
     with np.errstate(invalid="ignore"):
         for i, tile in enumerate(stack):
-            r, c = divmod(i, cols)
-            out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = normalise(tile) if scale_each else tile
+            top, left = tile_origin(i, (h, w), cols, gap)
+            out[top:top + h, left:left + w] = normalise(tile) if scale_each else tile
     return out
 
 

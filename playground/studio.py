@@ -59,8 +59,8 @@ def layer_table_html(table, t):
     """The model's layer table (core's numbers) as HTML, with the totals."""
     head = "".join(f"<th>{t(k)}</th>" for k in ("col_layer", "col_kind", "col_shape", "col_params", "col_mults"))
     rows = "".join(f"<tr><td>{html.escape(r['name'])}</td><td>{r['kind']}</td>"
-                   f"<td>{'×'.join(map(str, r['output_shape']))}</td><td>{r['params']:,}</td><td>{r['mults']:,}</td></tr>"
-                   for r in table)
+                   f"<td>{'×'.join(map(str, r['output_shape']))}</td>"
+                   f"<td>{r['params']:,}</td><td>{r['mults']:,}</td></tr>" for r in table)
     total = (f"<tr><th>{t('total')}</th><th></th><th></th><th>{sum(r['params'] for r in table):,}</th>"
              f"<th>{sum(r['mults'] for r in table):,}</th></tr>")
     return f"<table class='confusion layer-table'><tr>{head}</tr>{rows}{total}</table>"

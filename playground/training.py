@@ -8,8 +8,8 @@
     trainer.pause(); trainer.resume(); trainer.stop(); trainer.reset()
 
 States: ready -> running <-> paused; running -> done (all epochs), stopped (the user), diverged (a NaN/inf loss,
-or one DIVERGE_FACTOR times its start: the last good params are restored). start() from ready/stopped/done/diverged trains `epochs` more epochs from the
-current params; reset() draws fresh weights. Nothing here computes numerics of its own: the model, losses,
+or one DIVERGE_FACTOR times its start: the last good params are restored). start() from ready/stopped/done/diverged
+trains `epochs` more epochs from the current params; reset() draws fresh weights. Nothing here computes numerics of its own: the model, losses,
 optimizers, data subsets and metrics are core's. Bad input raises ValueError and leaves every field unchanged.
 """
 import io

@@ -218,7 +218,8 @@ def test_a_rebuilt_page_keeps_the_trainer(page, data):
     page.widgets["train_size"].value = 100
     train(page)
     again = studio.create_page("ko", trainer=page.trainer, autorun=False)
-    assert again.trainer is page.trainer and again.sources["acc_val"].data["y"] == page.trainer.history["val"]["accuracy"]
+    assert again.trainer is page.trainer
+    assert again.sources["acc_val"].data["y"] == page.trainer.history["val"]["accuracy"]
 
 
 def test_a_rebuilt_page_takes_a_running_run_over(data):

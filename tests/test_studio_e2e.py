@@ -27,7 +27,10 @@ STEP_TIMEOUT_MS = 30_000
 TRAIN_IMAGES = 300
 EPOCHS = 2
 
-JS_DATA = "name => { const d = Bokeh.documents[0].get_model_by_name(name).data; return {x: Array.from(d.x), y: Array.from(d.y)}; }"
+JS_DATA = """name => {
+    const d = Bokeh.documents[0].get_model_by_name(name).data;
+    return {x: Array.from(d.x), y: Array.from(d.y)};
+}"""
 JS_PROBS = "() => Array.from(Bokeh.documents[0].get_model_by_name('studio-probs-source').data.p)"
 JS_CANVAS_BOX = """() => {
     const view = [...Bokeh.index.all_views()].find(v => v.model.name === 'studio-canvas' && v.frame);

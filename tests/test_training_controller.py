@@ -55,7 +55,8 @@ def test_start_pause_resume_stop(data):
 
 
 def test_a_run_trains_every_batch_of_every_epoch_then_is_done(data):
-    t = T.Trainer(data, architecture=TINY, batch_size=64, epochs=2)   # 400 images: 7 batches an epoch, the last one of 16
+    # 400 images: 7 batches an epoch, the last one of 16
+    t = T.Trainer(data, architecture=TINY, batch_size=64, epochs=2)
     t.start()
     counts = []
     while t.status == "running":
@@ -214,7 +215,8 @@ def test_loading_while_running_is_refused(data):
 def test_an_invalid_stack_is_refused_with_the_reason_and_nothing_changes(data):
     t = T.Trainer(data)
     model, params, text = t.model, t.params, t.config["architecture"]
-    with pytest.raises(ValueError, match=r"line 2 \(Dense\(10\)\) cannot follow an output of shape \(None, 28, 28, 6\)"):
+    with pytest.raises(ValueError,
+                       match=r"line 2 \(Dense\(10\)\) cannot follow an output of shape \(None, 28, 28, 6\)"):
         t.configure(architecture="Conv2D(6, 5)\nDense(10)")
     with pytest.raises(ValueError, match=r"kernel 50x50 is larger than the input 32x32"):
         t.configure(architecture="Conv2D(6, 50)\nFlatten()\nDense(10)")

@@ -34,7 +34,8 @@ async function makePyodide() {
   await py.loadPackage(["numpy"], { messageCallback: () => {} });
   py.FS.mkdirTree("/home/pyodide/bench/core");
   for (const name of fs.readdirSync(opts.coreDir)) {
-    if (name.endsWith(".py")) py.FS.writeFile(`/home/pyodide/bench/core/${name}`, fs.readFileSync(path.join(opts.coreDir, name)));
+    if (!name.endsWith(".py")) continue;
+    py.FS.writeFile(`/home/pyodide/bench/core/${name}`, fs.readFileSync(path.join(opts.coreDir, name)));
   }
   py.globals.set("X_BYTES", new Uint8Array(X.buffer));
   py.globals.set("Y_BYTES", new Uint8Array(Y.buffer));
