@@ -15,12 +15,12 @@ import panel as pn
 
 if __package__ in (None, ""):          # `panel serve playground/app.py` runs this file as a script
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from playground import conv_lab, i18n, pool_lab
+    from playground import conv_lab, i18n, pool_lab, studio
 else:
-    from . import conv_lab, i18n, pool_lab
+    from . import conv_lab, i18n, pool_lab, studio
 
 LANG_ENV = "CNN_PLAYGROUND_LANG"
-TABS = ("conv", "pool")
+TABS = ("conv", "pool", "studio")
 
 
 def detect_language():
@@ -43,10 +43,10 @@ def detect_language():
 
 
 def build_page(lang=None):
-    """The page and handles for tests: layout, lang_switch, tabs, conv and pool (lab namespaces; pool is built
-    the first time its tab opens), set_language(lang)."""
-    page = types.SimpleNamespace(lang=lang or detect_language(), conv=None, pool=None, tabs=None,
-                                 lang_switch=None, active=0)
+    """The page and handles for tests: layout, lang_switch, tabs, conv, pool and studio (page namespaces; pool and
+    studio are built the first time their tab opens), set_language(lang)."""
+    page = types.SimpleNamespace(lang=lang or detect_language(), conv=None, pool=None, studio=None, tabs=None,
+                                 lang_switch=None, active=0, trainer=None)
     conv_state = conv_lab.initial_state()
     pool_state = pool_lab.initial_state()
     page.layout = pn.Column(sizing_mode="stretch_width", css_classes=["cnn-playground"])
@@ -58,21 +58,34 @@ def build_page(lang=None):
         else:
             page.pool.refresh()        # the conv lab may have changed the image or the feature map
 
+    def ensure_studio():
+        if page.studio is None:
+            # the trainer (model, weights, curves, a run in progress) outlives the page built around it
+            page.studio = studio.create_page(page.lang, trainer=page.trainer)
+            page.tabs[2] = (i18n.text(page.lang, "tab_studio"), page.studio.layout)
+
     def on_tab(event):
         page.active = event.new
         if TABS[event.new] == "pool":
             ensure_pool()
+        elif TABS[event.new] == "studio":
+            ensure_studio()
 
     def render():
         lang = page.lang
         page.conv = conv_lab.build(conv_state, lang)
         page.pool = None
+        if page.studio is not None:            # keep its trainer; the old page stops its callbacks
+            page.trainer = page.studio.trainer or page.trainer
+            page.studio.close()
+            page.studio = None
         page.lang_switch = pn.widgets.RadioButtonGroup(
             label=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
             options={label: code for code, label in i18n.LANGUAGES.items()})
         page.lang_switch.param.watch(lambda event: set_language(event.new), "value")
         page.tabs = pn.Tabs((i18n.text(lang, "tab_conv"), page.conv.layout),
-                            (i18n.text(lang, "tab_pool"), pn.Column()), css_classes=["lab-tabs"])
+                            (i18n.text(lang, "tab_pool"), pn.Column()),
+                            (i18n.text(lang, "tab_studio"), pn.Column()), css_classes=["lab-tabs"])
         page.tabs.param.watch(on_tab, "active")
         header = pn.Row(
             pn.pane.HTML(f"<h1>{i18n.text(lang, 'title')}</h1><p>{i18n.text(lang, 'subtitle')}</p>",

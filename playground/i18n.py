@@ -13,6 +13,7 @@ STRINGS = {
         "subtitle": "Learn convolutional neural networks by touching them",
         "tab_conv": "Convolution",
         "tab_pool": "Pooling",
+        "tab_studio": "LeNet studio",
         # convolution lab
         "image": "Demo photo",
         "upload": "…or upload your own (PNG/JPEG)",
@@ -100,6 +101,7 @@ STRINGS = {
         "subtitle": "직접 만져 보며 배우는 컨볼루션 신경망",
         "tab_conv": "컨볼루션",
         "tab_pool": "풀링",
+        "tab_studio": "LeNet 학습",
         "image": "예제 사진",
         "upload": "…또는 내 사진 올리기 (PNG/JPEG)",
         "filter": "필터",

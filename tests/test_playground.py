@@ -381,7 +381,7 @@ def test_language_switch_changes_labels_and_keeps_the_state():
     assert page.lang == "ko"
     assert page.conv.widgets["filter"].label == "필터"
     assert page.conv.widgets["stride"].label == "보폭"
-    assert page.tabs._names == ["컨볼루션", "풀링"]
+    assert page.tabs._names == ["컨볼루션", "풀링", "LeNet 학습"]
     assert page.conv.widgets["filter"].value == "sobel_y"           # rebuilt around the same state
     assert page.conv.state["image"] is image
     assert "소벨 y" in page.conv.widgets["filter"].options
@@ -397,6 +397,20 @@ def test_pool_tab_is_built_when_opened_and_follows_the_conv_lab():
     page.conv.widgets["filter"].value = "laplacian"
     page.tabs.active = 1
     np.testing.assert_array_equal(shown(page.pool.sources["input"]), shown(page.conv.sources["output"]))
+
+
+def test_studio_tab_is_built_when_opened_and_its_model_survives_a_language_switch():
+    page = app.build_page("en")
+    assert page.studio is None                                      # the first view stays light
+    page.tabs.active = 2
+    trainer = page.studio.trainer
+    assert trainer is not None and page.tabs[2] is page.studio.layout
+    trainer.params = trainer.model.init(seed=7)                     # stands for a trained model
+    kept = trainer.params
+    page.lang_switch.value = "ko"
+    assert page.tabs.active == 2 and page.studio.lang == "ko"
+    assert page.studio.trainer is trainer and trainer.params is kept
+    assert page.tabs[2] is page.studio.layout
 
 
 def test_create_app_returns_the_page_with_its_widgets():
