@@ -39,7 +39,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from core import losses, models, optimizers  # noqa: E402
+from core import models, optimizers  # noqa: E402
 
 try:
     import torch

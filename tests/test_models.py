@@ -1,5 +1,4 @@
 """Models: the lecture's arithmetic, apply/fit behaviour, save/load and the errors users meet."""
-import io
 import json
 import zipfile
 

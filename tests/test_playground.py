@@ -12,7 +12,7 @@ import numpy as np
 import panel as pn
 import pytest
 
-from core import arithmetic, conv, filters, pooling, receptive
+from core import arithmetic, conv, filters, pooling
 from playground import app, conv_lab, i18n, pool_lab, views
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,7 +2,6 @@
 driven without a browser: the state machine, chunked stepping, divergence recovery, weights files, settings."""
 import io
 import math
-import zipfile
 
 import numpy as np
 import pytest
