@@ -12,7 +12,8 @@ shapes:  every matrix product of one LeNet-5 step at this batch, timed through e
          (np.einsum with both operand orders, np.dot, np.matmul), GFLOP/s per shape.
 run:     any Python file, with the repository's core/ importable (for one-off experiments).
 
-Uses the same Pyodide as browser_training.py (the site build's dist/pyodide and .cache/pyodide-core).
+Uses the same Pyodide as browser_training.py (the site build's dist/pyodide and .cache/pyodide-core; the site is
+built only when missing: only Pyodide and its NumPy are taken from it). --core DIR runs another copy of core/.
 """
 import argparse
 import json
@@ -117,19 +118,21 @@ for name, m, k, n in SHAPES:
 """
 
 
-def runner_paths():
-    sys.path.insert(0, str(ROOT / "tests"))
-    import site_helpers
-    dist = site_helpers.ensure_built()
+def runner_paths(core):
+    dist = ROOT / "dist"
+    if not (dist / "pyodide" / "pyodide.asm.wasm").exists():
+        sys.path.insert(0, str(ROOT / "tests"))
+        import site_helpers
+        dist = site_helpers.ensure_built()
     return {"pyodideCore": str(ROOT / ".cache" / "pyodide-core"), "pyodideIndex": f"{dist / 'pyodide'}/",
-            "coreDir": str(ROOT / "core")}
+            "coreDir": str(core)}
 
 
-def run_in_pyodide(script, argv):
+def run_in_pyodide(script, argv, core=ROOT / "core"):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "script.py"
         path.write_text(script)
-        opts = dict(runner_paths(), script=str(path), argv=argv)
+        opts = dict(runner_paths(core), script=str(path), argv=argv)
         subprocess.run(["node", "--input-type=module", "-e", RUNNER, json.dumps(opts)], check=True)
 
 
@@ -142,13 +145,15 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--core", type=Path, default=ROOT / "core", help="the core/ to run (e.g. an older copy, for A/B)")
     args = p.parse_args(argv)
     script = {"speed": SPEED, "profile": PROFILE, "shapes": SHAPES}.get(args.mode)
     if args.mode == "run":
         if not args.file:
             p.error("run needs a Python file")
         script = Path(args.file).read_text()
-    run_in_pyodide(script, [f"{k}={v}" for k, v in vars(args).items() if k not in ("mode", "file")])
+    run_in_pyodide(script, [f"{k}={v}" for k, v in vars(args).items() if k not in ("mode", "file", "core")],
+                   args.core)
 
 
 if __name__ == "__main__":

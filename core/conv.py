@@ -7,6 +7,7 @@ h*w*k input values under the filter, so all k' filters (and their k' biases) are
 import numpy as np
 
 from . import arithmetic, scratch
+from . import matmul as matmul_module
 from .matmul import matmul
 
 
@@ -79,9 +80,32 @@ def check_conv_input(x, kernel, stride, padding, name="conv2d"):
     return (sh, sw), pads_h, pads_w
 
 
-def _use_shift_path(stride, ho, wo, wp):
-    """Stride 1 with most of each padded row used: the channel-major "shift" path wins (see conv2d_forward)."""
-    return stride == (1, 1) and wo >= 0.6 * wp
+def _layout(stride, ho, wo, wp):
+    """Which layout of the same matrix product is fastest here (see conv2d_forward)."""
+    if stride != (1, 1) or wo < 0.6 * wp:
+        return "rows"
+    if matmul_module.USE_EINSUM and wo < 0.8 * wp:
+        # Without BLAS (Pyodide) the product itself is the cost: the shift path's Wp-wide rows (40% extra for
+        # LeNet's C3) cost more than the exact copies save; with BLAS the cheaper copies win.
+        return "exact"
+    return "shift"
+
+
+def _channel_major(x, pads_h, pads_w, extra=0):
+    """x (N, H, W, C) zero-padded and laid out channel-major as (C, N, Hp*Wp + extra), extra zeros at the end.
+
+    Returns (flat, owned): owned is True when flat came from core.scratch (give it back when done)."""
+    n, h, w, c = x.shape
+    hp, wp = h + sum(pads_h), w + sum(pads_w)
+    if not extra and pads_h == (0, 0) and pads_w == (0, 0):
+        xt = x.transpose(3, 0, 1, 2)
+        if xt.flags.c_contiguous:                # e.g. the output of a pooling layer after a conv: no copy
+            return xt.reshape(c, n, hp * wp), False
+    flat = scratch.take((c, n, hp * wp + extra), x.dtype)
+    flat.fill(0)
+    flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w] = \
+        x.transpose(3, 0, 1, 2)
+    return flat, True
 
 
 def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d"):
@@ -89,12 +113,14 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
 
     Returns out (N, Ho, Wo, F) and a cache for `conv2d_backward`.
 
-    Two layouts of the same matrix product, chosen for speed (the maths is identical):
+    Three layouts of the same matrix product, chosen for speed (the maths is identical):
     - "rows": im2col of NHWC windows, one row per output pixel (any stride).
     - "shift" (stride 1): the input is laid out channel-major (C, N, Hp*Wp) and flattened, so the window
       offset (i, j) is a plain shift by i*Wp + j: im2col becomes kh*kw contiguous slice copies and its adjoint
       kh*kw contiguous slice-adds. Each image row is computed Wp wide; the last kw-1 columns are thrown away.
       The output is then an NHWC view of channel-major memory, which NumPy's element-wise ops handle as is.
+    - "exact" (stride 1, no BLAS): channel-major like "shift", but the im2col copies take only the Wo columns
+      that are kept, so the products do no wasted work; the input gradient still goes the "shift" way.
     """
     stride, pads_h, pads_w = check_conv_input(x, kernel, stride, padding, name)
     kh, kw, c, f = kernel.shape
@@ -102,31 +128,68 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     hp, wp = h + sum(pads_h), w + sum(pads_w)
     ho, wo = (hp - kh) // stride[0] + 1, (wp - kw) // stride[1] + 1
     k2 = kernel.reshape(kh * kw * c, f)
+    layout = _layout(stride, ho, wo, wp)
     cache = {"kernel": kernel, "xp_shape": (n, hp, wp, c), "x_shape": x.shape, "stride": stride,
-             "pads": (pads_h, pads_w), "has_bias": bias is not None}
-    if not _use_shift_path(stride, ho, wo, wp):
+             "pads": (pads_h, pads_w), "has_bias": bias is not None, "layout": layout}
+    if layout == "rows":
         cols = im2col(pad_input(x, pads_h, pads_w), (kh, kw), stride)
         out = matmul(cols, k2)
         if bias is not None:
             out += bias
-        cache.update(layout="rows", cols=cols)
+        cache.update(cols=cols)
         return out.reshape(n, ho, wo, f), cache
-    length = ho * wp                                         # output positions per image, rows computed wp wide
-    flat = scratch.take((c, n, hp * wp + kw - 1), x.dtype)   # + kw - 1: the last window's spill-over
-    flat.fill(0)
-    flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w] = \
-        x.transpose(3, 0, 1, 2)
-    cols = scratch.take((kh, kw, c, n, length), x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
-    scratch.give(flat)
-    out_t = matmul(k2.T, cols.reshape(kh * kw * c, n * length))   # (F, N*Ho*Wp)
+    if layout == "exact":
+        flat, owned = _channel_major(x, pads_h, pads_w)
+        xt = flat.reshape(c, n, hp, wp)
+        cols = scratch.take((kh, kw, c, n, ho, wo), x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[i, j] = xt[:, :, i:i + ho, j:j + wo]
+        width = wo                                           # output positions per image row
+    else:
+        flat, owned = _channel_major(x, pads_h, pads_w, extra=kw - 1)   # + kw - 1: the last window's spill-over
+        length = ho * wp                                     # output positions per image, rows computed wp wide
+        cols = scratch.take((kh, kw, c, n, length), x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
+        width = wp
+    if owned:
+        scratch.give(flat)
+    out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, N*Ho*width)
     if bias is not None:
         out_t += bias[:, None]
-    out = out_t.reshape(f, n, ho, wp)[:, :, :, :wo].transpose(1, 2, 3, 0)
-    cache.update(layout="shift", cols=cols)
+    out = out_t.reshape(f, n, ho, width)[:, :, :, :wo].transpose(1, 2, 3, 0)
+    cache.update(cols=cols)
     return out, cache
+
+
+def _shift_input_grad(d_t, k2, cache):
+    """The input gradient (N, H, W, C) from d_t (F, N, Ho, Wp): the output gradient, channel-major, Wp wide with
+    zeros in the thrown-away columns. One product, then the shift im2col's adjoint: kh*kw contiguous slice-adds."""
+    kernel, (n, hp, wp, _), x_shape = cache["kernel"], cache["xp_shape"], cache["x_shape"]
+    (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], kernel.shape
+    h, w = x_shape[1], x_shape[2]
+    length = d_t.shape[2] * wp
+    dcols = scratch.take((kh, kw, c, n, length), d_t.dtype)
+    matmul(k2, d_t.reshape(f, n * length), out=dcols.reshape(kh * kw * c, n * length))
+    flat = np.zeros((c, n, hp * wp + kw - 1), d_t.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            flat[:, :, i * wp + j:i * wp + j + length] += dcols[i, j]
+    scratch.give(dcols)
+    dx = flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w]
+    return dx.transpose(1, 2, 3, 0)
+
+
+def _wide_grad(d, wp):
+    """The output gradient channel-major, d (F, N, Ho, Wo) (any memory order) -> (F, N, Ho, Wp) from core.scratch,
+    zeros in the columns past Wo."""
+    f, n, ho, wo = d.shape
+    d_t = scratch.take((f, n, ho, wp), d.dtype)
+    d_t[:, :, :, wo:] = 0                              # the thrown-away columns get zero gradient
+    d_t[:, :, :, :wo] = d
+    return d_t
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -151,29 +214,23 @@ def conv2d_backward(dout, cache, need_dx=True):
             return None, dkernel, dbias
         dxp = col2im(matmul(d2, k2.T), cache["xp_shape"], (kh, kw), stride)
         return dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :], dkernel, dbias
-    ho, wo = dout.shape[1], dout.shape[2]
-    length = ho * wp
-    d_t = scratch.take((f, n, ho, wp), dout.dtype)
-    d_t[:, :, :, wo:] = 0                              # the thrown-away columns get zero gradient
-    d_t[:, :, :, :wo] = dout.transpose(3, 0, 1, 2)
-    d2 = d_t.reshape(f, n * length)
-    cols2 = cols.reshape(kh * kw * c, n * length)
-    dkernel = matmul(cols2, d2.T).reshape(kernel.shape)
-    dbias = matmul(d2, np.ones(n * length, d2.dtype)) if cache["has_bias"] else None
+    if cache["layout"] == "exact":                   # the products see only the Wo kept columns
+        d = scratch.take((f,) + dout.shape[:3], dout.dtype)
+        d[...] = dout.transpose(3, 0, 1, 2)
+    else:
+        d = _wide_grad(dout.transpose(3, 0, 1, 2), wp)
+    d2 = d.reshape(f, -1)
+    dkernel = matmul(cols.reshape(kh * kw * c, -1), d2.T).reshape(kernel.shape)
+    dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None
     scratch.give(cols)
-    if not need_dx:
-        scratch.give(d_t)
-        return None, dkernel, dbias
-    dcols = scratch.take((kh, kw, c, n, length), dout.dtype)
-    matmul(k2, d2, out=dcols.reshape(kh * kw * c, n * length))
-    scratch.give(d_t)
-    flat = np.zeros((c, n, hp * wp + kw - 1), dout.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            flat[:, :, i * wp + j:i * wp + j + length] += dcols[i, j]
-    scratch.give(dcols)
-    dx = flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w]
-    return dx.transpose(1, 2, 3, 0), dkernel, dbias
+    dx = None
+    if need_dx:
+        d_t = d if cache["layout"] == "shift" else _wide_grad(d, wp)
+        dx = _shift_input_grad(d_t, k2, cache)
+        if d_t is not d:
+            scratch.give(d_t)
+    scratch.give(d)
+    return dx, dkernel, dbias
 
 
 def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
