@@ -5,6 +5,8 @@ only a, and relu can overwrite z in place.
 """
 import numpy as np
 
+from . import matmul as matmul_module
+
 NAMES = (None, "linear", "relu", "sigmoid", "tanh", "softmax")
 
 
@@ -42,7 +44,9 @@ def backward(name, dout, a):
     if name is None:
         return dout
     if name == "relu":
-        return dout * (a > 0)
+        # the same values; under Pyodide (matmul.USE_EINSUM) np.where is 3-4x faster than multiplying by a bool
+        # mask, on CPython the multiply is the fast one
+        return np.where(a > 0, dout, 0) if matmul_module.USE_EINSUM else dout * (a > 0)
     if name == "sigmoid":
         return dout * a * (1 - a)
     if name == "tanh":

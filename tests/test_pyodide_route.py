@@ -1,0 +1,81 @@
+"""The code paths taken under Pyodide (matmul.USE_EINSUM: no BLAS there, so products go through np.einsum and
+element-wise steps use the forms that are fast in WebAssembly) give the same numbers as the CPython paths."""
+import numpy as np
+import pytest
+
+from core import activations, conv, matmul, pooling
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+def both_routes(monkeypatch, fn):
+    """fn() on the CPython route, then on the Pyodide route."""
+    monkeypatch.setattr(matmul, "USE_EINSUM", False)
+    cpython = fn()
+    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    return cpython, fn()
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_exact_conv_layout_matches_shift_and_rows(monkeypatch, rng, padding):
+    """LeNet's C3 shape (10 of 14 columns kept) takes the "exact" layout on the Pyodide route only."""
+    x = rng.standard_normal((3, 14, 14, 6))
+    k = rng.standard_normal((5, 5, 6, 4))
+    b = rng.standard_normal(4)
+    dout_shape = conv.conv2d_forward(x, k, b, 1, padding)[0].shape
+    dout = rng.standard_normal(dout_shape)
+
+    def run():
+        out, cache = conv.conv2d_forward(x, k, b, 1, padding)
+        return cache["layout"], out, conv.conv2d_backward(dout, cache)
+
+    (lay_c, out_c, grads_c), (lay_p, out_p, grads_p) = both_routes(monkeypatch, run)
+    assert (lay_c, lay_p) == ("shift", "exact")
+    np.testing.assert_allclose(out_p, out_c, rtol=1e-12, atol=1e-12)
+    for gp, gc in zip(grads_p, grads_c):
+        np.testing.assert_allclose(gp, gc, rtol=1e-12, atol=1e-12)
+    # and against the plain im2col "rows" path
+    xp = conv.pad_input(x, *conv.check_conv_input(x, k, 1, padding)[1:])
+    ref = (conv.im2col(xp, (5, 5), (1, 1)) @ k.reshape(-1, 4) + b).reshape(out_c.shape)
+    np.testing.assert_allclose(out_p, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_exact_layout_with_a_channel_major_input(monkeypatch, rng):
+    """A conv after a pooling layer gets a channel-major view; the exact layout reads it without a copy."""
+    x = np.ascontiguousarray(rng.standard_normal((4, 3, 14, 14))).transpose(1, 2, 3, 0)   # NHWC view, C-major
+    k = rng.standard_normal((5, 5, 4, 2))
+    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    out, cache = conv.conv2d_forward(x, k, None, 1, "valid")
+    assert cache["layout"] == "exact"
+    ref = (conv.im2col(np.ascontiguousarray(x), (5, 5), (1, 1)) @ k.reshape(-1, 2)).reshape(out.shape)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("pool", [2, 3])
+def test_max_pool_routes_agree(monkeypatch, rng, pool):
+    """2x2 keeps a bool winner, 3x3 an int8 one; both routes pick the same maxima and route the same gradients,
+    ties included (the first position wins)."""
+    x = rng.integers(-2, 3, (2, 6, 12, 3)).astype(np.float64)     # small integers: many ties
+    dout = rng.standard_normal((2, 6 // pool, 12 // pool, 3))
+
+    def run():
+        out, cache = pooling.max_pool_forward(x, pool)
+        return out, pooling.max_pool_backward(dout, cache)
+
+    (out_c, dx_c), (out_p, dx_p) = both_routes(monkeypatch, run)
+    np.testing.assert_array_equal(out_p, out_c)
+    np.testing.assert_array_equal(dx_p, dx_c)
+    assert np.count_nonzero(dx_p) == dout.size                   # each gradient goes to exactly one pixel
+
+
+def test_relu_backward_routes_agree(monkeypatch, rng):
+    z = rng.standard_normal((4, 5, 5, 3)).astype(np.float32)
+    z[0, 0, 0] = 0.0
+    a = activations.forward("relu", z)
+    dout = rng.standard_normal(z.shape).astype(np.float32)
+    dz_c, dz_p = both_routes(monkeypatch, lambda: activations.backward("relu", dout, a))
+    np.testing.assert_array_equal(dz_p, dz_c)
+    assert dz_p.dtype == dout.dtype
