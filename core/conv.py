@@ -108,10 +108,13 @@ def _channel_major(x, pads_h, pads_w, extra=0):
     return flat, True
 
 
-def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d"):
-    """Convolve x (N, H, W, C) with kernel (h, w, C, F), add bias (F,).
+def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d", relu=False):
+    """Convolve x (N, H, W, C) with kernel (h, w, C, F), add bias (F,); relu=True then applies max(., 0).
 
-    Returns out (N, Ho, Wo, F) and a cache for `conv2d_backward`.
+    Returns out (N, Ho, Wo, F) and a cache for `conv2d_backward` (which gives the gradients of the convolution
+    alone: the caller applies relu's gradient first).
+    relu here rather than after: it runs over the product's own contiguous memory, before the view that drops
+    the "shift" path's extra columns (2x faster than over that view under Pyodide).
 
     Three layouts of the same matrix product, chosen for speed (the maths is identical):
     - "rows": im2col of NHWC windows, one row per output pixel (any stride).
@@ -136,6 +139,8 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
         out = matmul(cols, k2)
         if bias is not None:
             out += bias
+        if relu:
+            np.maximum(out, 0, out=out)
         cache.update(cols=cols)
         return out.reshape(n, ho, wo, f), cache
     if layout == "exact":
@@ -159,6 +164,8 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, N*Ho*width)
     if bias is not None:
         out_t += bias[:, None]
+    if relu:
+        np.maximum(out_t, 0, out=out_t)
     out = out_t.reshape(f, n, ho, width)[:, :, :, :wo].transpose(1, 2, 3, 0)
     cache.update(cols=cols)
     return out, cache

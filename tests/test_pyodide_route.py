@@ -79,3 +79,16 @@ def test_relu_backward_routes_agree(monkeypatch, rng):
     dz_c, dz_p = both_routes(monkeypatch, lambda: activations.backward("relu", dout, a))
     np.testing.assert_array_equal(dz_p, dz_c)
     assert dz_p.dtype == dout.dtype
+
+
+@pytest.mark.parametrize("shape, stride", [((2, 14, 14, 3), 1), ((2, 9, 9, 3), 1), ((2, 11, 11, 3), 2)])
+@pytest.mark.parametrize("einsum", [False, True])
+def test_conv_relu_fused_is_relu_of_conv(monkeypatch, rng, shape, stride, einsum):
+    """conv2d_forward(relu=True) on each layout ("shift"/"exact", "rows") equals relu applied afterwards."""
+    monkeypatch.setattr(matmul, "USE_EINSUM", einsum)
+    x = rng.standard_normal(shape)
+    k, b = rng.standard_normal((5, 5, 3, 4)), rng.standard_normal(4)
+    plain, _ = conv.conv2d_forward(x, k, b, stride)
+    fused, _ = conv.conv2d_forward(x, k, b, stride, relu=True)
+    np.testing.assert_array_equal(fused, np.maximum(plain, 0))
+    assert (plain < 0).any()
