@@ -171,20 +171,17 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     return out, cache
 
 
-def _shift_input_grad(d_t, k2, cache):
-    """The input gradient (N, H, W, C) from d_t (F, N, Ho, Wp): the output gradient, channel-major, Wp wide with
-    zeros in the thrown-away columns. One product, then the shift im2col's adjoint: kh*kw contiguous slice-adds."""
+def _shift_col2im(dcols, cache):
+    """The input gradient (N, H, W, C) from dcols (kh, kw, C, N, Ho*Wp): the gradient of the "shift" im2col
+    matrix (zeros in the thrown-away columns), added back with kh*kw contiguous slice-adds (its adjoint)."""
     kernel, (n, hp, wp, _), x_shape = cache["kernel"], cache["xp_shape"], cache["x_shape"]
     (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], kernel.shape
     h, w = x_shape[1], x_shape[2]
-    length = d_t.shape[2] * wp
-    dcols = scratch.take((kh, kw, c, n, length), d_t.dtype)
-    matmul(k2, d_t.reshape(f, n * length), out=dcols.reshape(kh * kw * c, n * length))
-    flat = np.zeros((c, n, hp * wp + kw - 1), d_t.dtype)
+    length = dcols.shape[-1]
+    flat = np.zeros((c, n, hp * wp + kw - 1), dcols.dtype)
     for i in range(kh):
         for j in range(kw):
             flat[:, :, i * wp + j:i * wp + j + length] += dcols[i, j]
-    scratch.give(dcols)
     dx = flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w]
     return dx.transpose(1, 2, 3, 0)
 
@@ -232,10 +229,22 @@ def conv2d_backward(dout, cache, need_dx=True):
     scratch.give(cols)
     dx = None
     if need_dx:
-        d_t = d if cache["layout"] == "shift" else _wide_grad(d, wp)
-        dx = _shift_input_grad(d_t, k2, cache)
-        if d_t is not d:
-            scratch.give(d_t)
+        ho, wo = dout.shape[1], dout.shape[2]
+        if cache["layout"] == "shift":
+            dcols = scratch.take((kh, kw, c, n, ho * wp), dout.dtype)
+            matmul(k2, d2, out=dcols.reshape(kh * kw * c, -1))
+        else:
+            # exact: the product only over the kept columns (no zeros multiplied), then widened to Wp for the
+            # contiguous slice-adds: one strided copy is cheaper than kh*kw strided adds
+            exact = scratch.take((kh, kw, c, n, ho, wo), dout.dtype)
+            matmul(k2, d2, out=exact.reshape(kh * kw * c, -1))
+            dcols = scratch.take((kh, kw, c, n, ho, wp), dout.dtype)
+            dcols[..., wo:] = 0
+            dcols[..., :wo] = exact
+            scratch.give(exact)
+            dcols = dcols.reshape(kh, kw, c, n, ho * wp)
+        dx = _shift_col2im(dcols, cache)
+        scratch.give(dcols if dcols.base is None else dcols.base)
     scratch.give(d)
     return dx, dkernel, dbias
 
