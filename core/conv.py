@@ -48,8 +48,9 @@ def col2im(dcols, xp_shape, kernel_size, stride):
     sh, sw = stride
     ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
     d = dcols.reshape(n, ho, wo, kh, kw, c)
-    if (sh, sw) == (kh, kw) and (hp, wp) == (ho * kh, wo * kw):
-        # windows tile the input exactly (e.g. LeNet's C5: one 5x5 window): no overlaps, just reorder
+    if (sh == kh or ho == 1) and (sw == kw or wo == 1) and (hp, wp) == (ho * kh, wo * kw):
+        # windows tile the input exactly (e.g. LeNet's C5: one 5x5 window, whatever the stride): no overlaps,
+        # just reorder (a view when there is one window per image)
         return d.transpose(0, 1, 3, 2, 4, 5).reshape(xp_shape)
     dxp = np.zeros(xp_shape, dtype=dcols.dtype)
     for i in range(kh):

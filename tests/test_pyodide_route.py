@@ -92,3 +92,16 @@ def test_conv_relu_fused_is_relu_of_conv(monkeypatch, rng, shape, stride, einsum
     fused, _ = conv.conv2d_forward(x, k, b, stride, relu=True)
     np.testing.assert_array_equal(fused, np.maximum(plain, 0))
     assert (plain < 0).any()
+
+
+@pytest.mark.parametrize("hw, k, stride", [((5, 5), (5, 5), (1, 1)),     # one window per image (LeNet's C5)
+                                           ((5, 7), (5, 7), (2, 3)),
+                                           ((6, 6), (3, 3), (3, 3)),     # tiles exactly
+                                           ((7, 6), (3, 2), (1, 2)),     # overlapping rows
+                                           ((5, 6), (5, 2), (1, 1))])    # one window high, overlapping columns
+def test_col2im_is_the_adjoint_of_im2col(rng, hw, k, stride):
+    """<im2col(x), D> == <x, col2im(D)> for every x and D: the fast reorder paths included."""
+    x = rng.standard_normal((2,) + hw + (3,))
+    cols = conv.im2col(x, k, stride)
+    d = rng.standard_normal(cols.shape)
+    np.testing.assert_allclose(np.vdot(cols, d), np.vdot(x, conv.col2im(d, x.shape, k, stride)), rtol=1e-12)
