@@ -93,21 +93,16 @@ def _layout(stride, ho, wo, wp):
     return "shift"
 
 
-def _channel_major(x, pads_h, pads_w, extra=0):
-    """x (N, H, W, C) zero-padded and laid out channel-major as (C, N, Hp*Wp + extra), extra zeros at the end.
-
-    Returns (flat, owned): owned is True when flat came from core.scratch (give it back when done)."""
+def _channel_major(x, pads_h, pads_w, extra):
+    """x (N, H, W, C) zero-padded and laid out channel-major as (C, N, Hp*Wp + extra) in core.scratch, `extra`
+    zeros at the end of each image."""
     n, h, w, c = x.shape
     hp, wp = h + sum(pads_h), w + sum(pads_w)
-    if not extra and pads_h == (0, 0) and pads_w == (0, 0):
-        xt = x.transpose(3, 0, 1, 2)
-        if xt.flags.c_contiguous:                # e.g. the output of a pooling layer after a conv: no copy
-            return xt.reshape(c, n, hp * wp), False
     flat = scratch.take((c, n, hp * wp + extra), x.dtype)
     flat.fill(0)
     flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w] = \
         x.transpose(3, 0, 1, 2)
-    return flat, True
+    return flat
 
 
 def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d", relu=False):
@@ -124,8 +119,9 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
       offset (i, j) is a plain shift by i*Wp + j: im2col becomes kh*kw contiguous slice copies and its adjoint
       kh*kw contiguous slice-adds. Each image row is computed Wp wide; the last kw-1 columns are thrown away.
       The output is then an NHWC view of channel-major memory, which NumPy's element-wise ops handle as is.
-    - "exact" (stride 1, no BLAS): channel-major like "shift", but the im2col copies take only the Wo columns
-      that are kept, so the products do no wasted work; the input gradient still goes the "shift" way.
+    - "exact" (stride 1, no BLAS): the input laid out (C, Hp, Wp, N), the batch innermost; the im2col copies
+      take only the Wo kept columns (runs of Wo*N numbers), so the products do no wasted work. The output is an
+      NHWC view of (F, Ho, Wo, N) memory.
     """
     stride, pads_h, pads_w = check_conv_input(x, kernel, stride, padding, name)
     kh, kw, c, f = kernel.shape
@@ -146,31 +142,86 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
         cache.update(cols=cols)
         return out.reshape(n, ho, wo, f), cache
     if layout == "exact":
-        flat, owned = _channel_major(x, pads_h, pads_w)
-        xt = flat.reshape(c, n, hp, wp)
-        cols = scratch.take((kh, kw, c, n, ho, wo), x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols[i, j] = xt[:, :, i:i + ho, j:j + wo]
-        width = wo                                           # output positions per image row
-    else:
-        flat, owned = _channel_major(x, pads_h, pads_w, extra=kw - 1)   # + kw - 1: the last window's spill-over
-        length = ho * wp                                     # output positions per image, rows computed wp wide
-        cols = scratch.take((kh, kw, c, n, length), x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
-        width = wp
-    if owned:
-        scratch.give(flat)
-    out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, N*Ho*width)
+        return _exact_forward(x, k2, bias, relu, cache, (ho, wo))
+    flat = _channel_major(x, pads_h, pads_w, extra=kw - 1)   # + kw - 1: the last window's spill-over
+    length = ho * wp                                     # output positions per image, rows computed wp wide
+    cols = scratch.take((kh, kw, c, n, length), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
+    scratch.give(flat)
+    out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, N*Ho*Wp)
     if bias is not None:
         out_t += bias[:, None]
     if relu:
         np.maximum(out_t, 0, out=out_t)
-    out = out_t.reshape(f, n, ho, width)[:, :, :, :wo].transpose(1, 2, 3, 0)
+    out = out_t.reshape(f, n, ho, wp)[:, :, :, :wo].transpose(1, 2, 3, 0)
     cache.update(cols=cols)
     return out, cache
+
+
+def _batch_inner(x, pads_h, pads_w):
+    """x (N, H, W, C) zero-padded and laid out (C, Hp, Wp, N), the batch innermost: a view when x already lies so
+    in memory (the output of an "exact" convolution and of the pooling after it), else a core.scratch copy.
+    Returns (xb, owned): owned is True when xb came from core.scratch."""
+    n, h, w, c = x.shape
+    xb = x.transpose(3, 1, 2, 0)
+    if pads_h == (0, 0) and pads_w == (0, 0) and xb.flags.c_contiguous:
+        return xb, False
+    buf = scratch.take((c, h + sum(pads_h), w + sum(pads_w), n), x.dtype)
+    if pads_h != (0, 0) or pads_w != (0, 0):
+        buf.fill(0)
+    buf[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :] = xb
+    return buf, True
+
+
+def _exact_forward(x, k2, bias, relu, cache, out_hw):
+    """The "exact" layout (see conv2d_forward): everything (C, H, W, N), the batch innermost, so each of the
+    kh*kw im2col copies moves runs of Wo*N contiguous numbers and the products see no wasted column."""
+    kh, kw, c, f = cache["kernel"].shape
+    n = x.shape[0]
+    ho, wo = out_hw
+    xb, owned = _batch_inner(x, *cache["pads"])
+    cols = scratch.take((kh, kw, c, ho, wo, n), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[i, j] = xb[:, i:i + ho, j:j + wo, :]
+    if owned:
+        scratch.give(xb)
+    out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, Ho*Wo*N)
+    if bias is not None:
+        out_t += bias[:, None]
+    if relu:
+        np.maximum(out_t, 0, out=out_t)
+    cache.update(cols=cols)
+    return out_t.reshape(f, ho, wo, n).transpose(3, 1, 2, 0), cache
+
+
+def _exact_backward(dout, cols, cache, need_dx):
+    """Gradients for the "exact" layout: products over (C, H, W, N) data, the input gradient by kh*kw slice-adds
+    of runs Wo*N long."""
+    kernel, (n, hp, wp, _), x_shape = cache["kernel"], cache["xp_shape"], cache["x_shape"]
+    (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], kernel.shape
+    ho, wo = dout.shape[1], dout.shape[2]
+    k2 = kernel.reshape(kh * kw * c, f)
+    d, owned = _batch_inner(dout, (0, 0), (0, 0))           # (F, Ho, Wo, N)
+    d2 = d.reshape(f, -1)
+    dkernel = matmul(cols.reshape(kh * kw * c, -1), d2.T).reshape(kernel.shape)
+    dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None
+    scratch.give(cols)
+    dx = None
+    if need_dx:
+        dcols = scratch.take((kh, kw, c, ho, wo, n), dout.dtype)
+        matmul(k2, d2, out=dcols.reshape(kh * kw * c, -1))
+        dxb = np.zeros((c, hp, wp, n), dout.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                dxb[:, i:i + ho, j:j + wo, :] += dcols[i, j]
+        scratch.give(dcols)
+        dx = dxb[:, pads_h[0]:pads_h[0] + x_shape[1], pads_w[0]:pads_w[0] + x_shape[2], :].transpose(3, 1, 2, 0)
+    if owned:
+        scratch.give(d)
+    return dx, dkernel, dbias
 
 
 def _shift_col2im(dcols, cache):
@@ -220,33 +271,19 @@ def conv2d_backward(dout, cache, need_dx=True):
             return None, dkernel, dbias
         dxp = col2im(matmul(d2, k2.T), cache["xp_shape"], (kh, kw), stride)
         return dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :], dkernel, dbias
-    if cache["layout"] == "exact":                   # the products see only the Wo kept columns
-        d = scratch.take((f,) + dout.shape[:3], dout.dtype)
-        d[...] = dout.transpose(3, 0, 1, 2)
-    else:
-        d = _wide_grad(dout.transpose(3, 0, 1, 2), wp)
+    if cache["layout"] == "exact":
+        return _exact_backward(dout, cols, cache, need_dx)
+    d = _wide_grad(dout.transpose(3, 0, 1, 2), wp)
     d2 = d.reshape(f, -1)
     dkernel = matmul(cols.reshape(kh * kw * c, -1), d2.T).reshape(kernel.shape)
     dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None
     scratch.give(cols)
     dx = None
     if need_dx:
-        ho, wo = dout.shape[1], dout.shape[2]
-        if cache["layout"] == "shift":
-            dcols = scratch.take((kh, kw, c, n, ho * wp), dout.dtype)
-            matmul(k2, d2, out=dcols.reshape(kh * kw * c, -1))
-        else:
-            # exact: the product only over the kept columns (no zeros multiplied), then widened to Wp for the
-            # contiguous slice-adds: one strided copy is cheaper than kh*kw strided adds
-            exact = scratch.take((kh, kw, c, n, ho, wo), dout.dtype)
-            matmul(k2, d2, out=exact.reshape(kh * kw * c, -1))
-            dcols = scratch.take((kh, kw, c, n, ho, wp), dout.dtype)
-            dcols[..., wo:] = 0
-            dcols[..., :wo] = exact
-            scratch.give(exact)
-            dcols = dcols.reshape(kh, kw, c, n, ho * wp)
+        dcols = scratch.take((kh, kw, c, n, dout.shape[1] * wp), dout.dtype)
+        matmul(k2, d2, out=dcols.reshape(kh * kw * c, -1))
         dx = _shift_col2im(dcols, cache)
-        scratch.give(dcols if dcols.base is None else dcols.base)
+        scratch.give(dcols)
     scratch.give(d)
     return dx, dkernel, dbias
 

@@ -73,9 +73,21 @@ def max_pool_forward(x, pool_size=2, strides=None, padding="valid", name="max_po
     return out, ("windows", arg, xp.shape, x.shape, pool, stride, pads_h, pads_w)
 
 
-def _route(d, winner, p, axis, shape, dtype):
-    """Send each gradient in d to the winner among p strided positions along `axis` (zeros elsewhere)."""
-    out = np.empty(shape, dtype)
+def _empty_ordered_like(shape, dtype, like):
+    """An empty array of this shape whose memory order (which axis varies fastest) is that of `like` (same axes,
+    maybe other sizes): a gradient then lies in memory as its forward input did, so the element-wise steps around
+    it run over long contiguous runs (e.g. a convolution's batch-innermost "exact" layout)."""
+    if like is None:
+        return np.empty(shape, dtype)
+    order = sorted(range(len(shape)), key=lambda a: -like.strides[a])       # slowest axis first
+    inverse = [order.index(a) for a in range(len(shape))]
+    return np.empty([shape[a] for a in order], dtype).transpose(inverse)
+
+
+def _route(d, winner, p, axis, shape, dtype, like=None):
+    """Send each gradient in d to the winner among p strided positions along `axis` (zeros elsewhere).
+    The result has the memory order of `like` (see _empty_ordered_like)."""
+    out = _empty_ordered_like(shape, dtype, like)
     views = [out[:, :, k::p, :] if axis == 2 else out[:, :, :, k::p] for k in range(p)]
     if winner is None:                     # average pooling: everyone gets the (already divided) share
         for view in views:
@@ -100,8 +112,9 @@ def max_pool_backward(dout, cache):
     if cache[0] == "tiles":
         _, (n, h, w, c), dtype, (ph, pw), row_winner, col_winner = cache
         dout_t = dout.transpose(3, 0, 1, 2)
-        drows = _route(dout_t, col_winner, pw, axis=3, shape=(c, n, h // ph, w), dtype=dtype)
-        dx_t = _route(drows, row_winner, ph, axis=2, shape=(c, n, h, w), dtype=dtype)
+        # row_winner lies in memory as x did (a ufunc's output follows its inputs): the gradients follow it
+        drows = _route(dout_t, col_winner, pw, axis=3, shape=(c, n, h // ph, w), dtype=dtype, like=row_winner)
+        dx_t = _route(drows, row_winner, ph, axis=2, shape=(c, n, h, w), dtype=dtype, like=row_winner)
         return dx_t.transpose(1, 2, 3, 0)
     _, arg, xp_shape, x_shape, pool, stride, pads_h, pads_w = cache
     n, ho, wo, c = dout.shape

@@ -43,15 +43,21 @@ def test_exact_conv_layout_matches_shift_and_rows(monkeypatch, rng, padding):
     np.testing.assert_allclose(out_p, ref, rtol=1e-12, atol=1e-12)
 
 
-def test_exact_layout_with_a_channel_major_input(monkeypatch, rng):
-    """A conv after a pooling layer gets a channel-major view; the exact layout reads it without a copy."""
-    x = np.ascontiguousarray(rng.standard_normal((4, 3, 14, 14))).transpose(1, 2, 3, 0)   # NHWC view, C-major
+def test_exact_layout_reads_batch_inner_memory_and_keeps_it(monkeypatch, rng):
+    """The exact layout keeps (C, H, W, N) memory: an input lying so is read as is, the output lies so too,
+    and the next exact convolution (after a pooling layer) gets the same numbers as the CPython route."""
+    x = np.ascontiguousarray(rng.standard_normal((4, 14, 14, 3))).transpose(3, 1, 2, 0)   # NHWC view of CHWN
     k = rng.standard_normal((5, 5, 4, 2))
+    ref = (conv.im2col(np.ascontiguousarray(x), (5, 5), (1, 1)) @ k.reshape(-1, 2)).reshape(3, 10, 10, 2)
     monkeypatch.setattr(matmul, "USE_EINSUM", True)
     out, cache = conv.conv2d_forward(x, k, None, 1, "valid")
-    assert cache["layout"] == "exact"
-    ref = (conv.im2col(np.ascontiguousarray(x), (5, 5), (1, 1)) @ k.reshape(-1, 2)).reshape(out.shape)
+    assert cache["layout"] == "exact" and out.transpose(3, 1, 2, 0).flags.c_contiguous
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    pooled, pool_cache = pooling.max_pool_forward(out, 2)
+    dpool = pooling.max_pool_backward(np.ones_like(pooled), pool_cache)
+    assert dpool.transpose(3, 1, 2, 0).flags.c_contiguous      # the gradient keeps the layout
+    np.testing.assert_array_equal(dpool, pooling.max_pool_backward(np.ones(pooled.shape),
+                                                                   pooling.max_pool_forward(ref, 2)[1]))
 
 
 @pytest.mark.parametrize("pool", [2, 3])
