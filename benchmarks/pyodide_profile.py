@@ -88,9 +88,9 @@ import sys, time
 import numpy as np
 ARGS = dict(a.split("=") for a in sys.argv)
 B, REPEAT = int(ARGS["batch"]), int(ARGS["repeat"])
-# (name, M, K, N): the products of one LeNet-5 step at batch B, in the shift layout (rows Wp wide)
-SHAPES = [("C1 fwd", 6, 25, B * 28 * 32), ("C1 dW", 25, B * 28 * 32, 6),
-          ("C3 fwd", 16, 150, B * 10 * 14), ("C3 dW", 150, B * 10 * 14, 16), ("C3 dx", 150, 16, B * 10 * 14),
+# (name, M, K, N): the products of one LeNet-5 step at batch B, in the "exact" conv layout Pyodide uses
+SHAPES = [("C1 fwd", 6, 25, B * 28 * 28), ("C1 dW", 25, B * 28 * 28, 6),
+          ("C3 fwd", 16, 150, B * 10 * 10), ("C3 dW", 150, B * 10 * 10, 16), ("C3 dx", 150, 16, B * 10 * 10),
           ("C5 fwd", B, 400, 120), ("C5 dW", 400, B, 120), ("C5 dx", B, 120, 400),
           ("F6 fwd", B, 120, 84), ("F6 dW", 120, B, 84), ("F6 dx", B, 84, 120),
           ("OUT fwd", B, 84, 10), ("OUT dW", 84, B, 10), ("OUT dx", B, 10, 84)]
