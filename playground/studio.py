@@ -207,7 +207,8 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
 def build_studio(page, trainer, t, autorun):
     """Fill page.layout with the studio over `trainer`, and page with the handles tests use."""
     page.trainer = trainer
-    page.drawing, page.last_refresh, page.shown_result, page.map_layers, page.alert = None, 0.0, None, None, None
+    # shown_result starts as a marker no result can be, so the first show_confusion() sets what is visible
+    page.drawing, page.last_refresh, page.shown_result, page.map_layers, page.alert = None, 0.0, (), None, None
     page.loaded_as = None
     cfg = trainer.config
 
@@ -284,6 +285,7 @@ def build_studio(page, trainer, t, autorun):
                        width=260, height=180, tools="", toolbar_location=None, name="studio-probs",
                        css_classes=["studio-probs"])
     probs_fig.vbar(x="digit", top="p", source=probs_src, width=0.8, color="#1f77b4")
+    mis_fig.visible = False                 # until a test evaluation has mistakes to show
     mis_pane = pn.pane.Bokeh(mis_fig, visible=False)
     maps_row = pn.GridBox(ncols=4, css_classes=["studio-feature-maps"])   # FlexBox needs nh3, not shipped
     page.maps = []          # (layer name, fig, source) per shown layer

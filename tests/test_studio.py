@@ -110,6 +110,11 @@ def test_buttons_drive_the_run_and_curves_follow_the_history(page):
     assert "Stopped" in page.status.object and f"{h['val']['accuracy'][-1]:.1%}" in page.status.object
 
 
+def test_no_misclassified_panel_before_any_evaluation(page):
+    assert page.trainer.test_result is None
+    assert not page.figures["misclassified"].visible
+
+
 def test_a_finished_run_shows_core_confusion_matrix_filters_and_misclassified(page, data):
     page.widgets["architecture"].value = TINY
     page.widgets["apply"].clicks += 1
