@@ -135,10 +135,7 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     if layout == "rows":
         cols = im2col(pad_input(x, pads_h, pads_w), (kh, kw), stride)
         out = matmul(cols, k2)
-        if bias is not None:
-            out += bias
-        if relu:
-            np.maximum(out, 0, out=out)
+        _add_bias_relu(out, bias, relu, channels_first=False)
         cache.update(cols=cols)
         return out.reshape(n, ho, wo, f), cache
     if layout == "exact":
@@ -151,13 +148,18 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
             cols[i, j] = flat[:, :, i * wp + j:i * wp + j + length]
     scratch.give(flat)
     out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, N*Ho*Wp)
-    if bias is not None:
-        out_t += bias[:, None]
-    if relu:
-        np.maximum(out_t, 0, out=out_t)
+    _add_bias_relu(out_t, bias, relu, channels_first=True)
     out = out_t.reshape(f, n, ho, wp)[:, :, :, :wo].transpose(1, 2, 3, 0)
     cache.update(cols=cols)
     return out, cache
+
+
+def _add_bias_relu(out, bias, relu, channels_first):
+    """In place on the product's own memory: + bias (per filter, the first or the last axis), then relu."""
+    if bias is not None:
+        out += bias[:, None] if channels_first else bias
+    if relu:
+        np.maximum(out, 0, out=out)
 
 
 def _batch_inner(x, pads_h, pads_w):
@@ -189,10 +191,7 @@ def _exact_forward(x, k2, bias, relu, cache, out_hw):
     if owned:
         scratch.give(xb)
     out_t = matmul(k2.T, cols.reshape(kh * kw * c, -1))     # (F, Ho*Wo*N)
-    if bias is not None:
-        out_t += bias[:, None]
-    if relu:
-        np.maximum(out_t, 0, out=out_t)
+    _add_bias_relu(out_t, bias, relu, channels_first=True)
     cache.update(cols=cols)
     return out_t.reshape(f, ho, wo, n).transpose(3, 1, 2, 0), cache
 
