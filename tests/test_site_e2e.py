@@ -277,6 +277,9 @@ def test_upload_a_png_decoded_by_pillow_in_the_worker(browser_page, tmp_path):
 
 
 def test_language_switch_to_korean(browser_page):
+    # Runs after the tests that look models up by name: a switch rebuilds the page, and BokehJS drops the replaced
+    # models from its index only on a lazy recompute (Document's recompute_timeout, 30 s by default), so until then
+    # get_model_by_name finds the old and the new model and throws "Multiple models are named ...".
     page, log, _ = browser_page
     from playground import i18n
     page.locator(".lang-switch button", has_text=i18n.LANGUAGES["ko"]).click()
