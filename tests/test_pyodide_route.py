@@ -21,9 +21,9 @@ def both_routes(monkeypatch, fn):
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_exact_conv_layout_matches_shift_and_rows(monkeypatch, rng, padding):
-    """LeNet's C3 shape (10 of 14 columns kept) takes the "exact" layout on the Pyodide route only."""
+    """A 3x3 kernel over 14x14 (12 or 14 of 16 columns kept) takes the "exact" layout on the Pyodide route only."""
     x = rng.standard_normal((3, 14, 14, 6))
-    k = rng.standard_normal((5, 5, 6, 4))
+    k = rng.standard_normal((3, 3, 6, 4))
     b = rng.standard_normal(4)
     dout_shape = conv.conv2d_forward(x, k, b, 1, padding)[0].shape
     dout = rng.standard_normal(dout_shape)
@@ -39,7 +39,7 @@ def test_exact_conv_layout_matches_shift_and_rows(monkeypatch, rng, padding):
         np.testing.assert_allclose(gp, gc, rtol=1e-12, atol=1e-12)
     # and against the plain im2col "rows" path
     xp = conv.pad_input(x, *conv.check_conv_input(x, k, 1, padding)[1:])
-    ref = (conv.im2col(xp, (5, 5), (1, 1)) @ k.reshape(-1, 4) + b).reshape(out_c.shape)
+    ref = (conv.im2col(xp, (3, 3), (1, 1)) @ k.reshape(-1, 4) + b).reshape(out_c.shape)
     np.testing.assert_allclose(out_p, ref, rtol=1e-12, atol=1e-12)
 
 
@@ -87,10 +87,11 @@ def test_relu_backward_routes_agree(monkeypatch, rng):
     assert dz_p.dtype == dout.dtype
 
 
-@pytest.mark.parametrize("shape, stride", [((2, 14, 14, 3), 1), ((2, 9, 9, 3), 1), ((2, 11, 11, 3), 2)])
+@pytest.mark.parametrize("shape, stride", [((2, 14, 14, 3), 1), ((2, 9, 9, 3), 1), ((2, 11, 11, 3), 2),
+                                           ((2, 16, 16, 3), 1)])
 @pytest.mark.parametrize("einsum", [False, True])
 def test_conv_relu_fused_is_relu_of_conv(monkeypatch, rng, shape, stride, einsum):
-    """conv2d_forward(relu=True) on each layout ("shift"/"exact", "rows") equals relu applied afterwards."""
+    """conv2d_forward(relu=True) on each layout ("shift"/"exact", "rows", "fft") equals relu applied afterwards."""
     monkeypatch.setattr(matmul, "USE_EINSUM", einsum)
     x = rng.standard_normal(shape)
     k, b = rng.standard_normal((5, 5, 3, 4)), rng.standard_normal(4)
@@ -111,3 +112,72 @@ def test_col2im_is_the_adjoint_of_im2col(rng, hw, k, stride):
     cols = conv.im2col(x, k, stride)
     d = rng.standard_normal(cols.shape)
     np.testing.assert_allclose(np.vdot(cols, d), np.vdot(x, conv.col2im(d, x.shape, k, stride)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape, kernel, padding", [((3, 14, 14, 6), (5, 5, 6, 16), "valid"),   # LeNet's C3
+                                                    ((2, 12, 12, 8), (5, 5, 8, 8), "same"),
+                                                    ((2, 9, 11, 8), (5, 7, 8, 12), "same"),    # odd, unequal
+                                                    ((2, 10, 10, 8), (7, 7, 8, 8), 2)])         # int padding
+def test_fft_layout_matches_the_direct_convolution(monkeypatch, rng, shape, kernel, padding):
+    """Where it does less work (kernels of 5x5 or more over small images) the Pyodide route convolves through
+    Fourier transforms: output and all three gradients equal the CPython route's to float64 rounding."""
+    x, k, b = rng.standard_normal(shape), rng.standard_normal(kernel), rng.standard_normal(kernel[3])
+    dout = rng.standard_normal(conv.conv2d_forward(x, k, b, 1, padding)[0].shape)
+
+    def run():
+        out, cache = conv.conv2d_forward(x, k, b, 1, padding)
+        return cache["layout"], out, conv.conv2d_backward(dout, cache)
+
+    (lay_c, out_c, grads_c), (lay_p, out_p, grads_p) = both_routes(monkeypatch, run)
+    assert lay_c != "fft" and lay_p == "fft"
+    np.testing.assert_allclose(out_p, out_c, rtol=1e-10, atol=1e-10)
+    for gp, gc in zip(grads_p, grads_c):
+        assert gp.shape == gc.shape
+        np.testing.assert_allclose(gp, gc, rtol=1e-10, atol=1e-10)
+
+
+def test_fft_layout_in_float32_keeps_the_dtype_and_errs_like_float32(monkeypatch, rng):
+    """float32 in, float32 out (NumPy 2 transforms float32 as complex64); errors are float32 rounding of the
+    largest values, not more."""
+    x = rng.standard_normal((4, 14, 14, 6)).astype(np.float32)
+    k, b = (rng.standard_normal((5, 5, 6, 16)) * 0.1).astype(np.float32), np.zeros(16, np.float32)
+    dout = rng.standard_normal((4, 10, 10, 16)).astype(np.float32)
+    ref_out, ref_cache = conv.conv2d_forward(x.astype(np.float64), k.astype(np.float64), b.astype(np.float64))
+    ref = (ref_out,) + conv.conv2d_backward(dout.astype(np.float64), ref_cache)
+    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    out, cache = conv.conv2d_forward(x, k, b)
+    got = (out,) + conv.conv2d_backward(dout, cache)
+    assert cache["layout"] == "fft"
+    for g, r in zip(got, ref):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, r, atol=1e-5 * np.abs(r).max())
+
+
+def test_fft_layout_is_chosen_where_it_pays(monkeypatch):
+    """The cost model picks what was fastest under Pyodide: LeNet's C3 through transforms; C1 (32x32 transforms
+    for only 6 filters), C5 (one output pixel) and a 3x3 kernel over 14x14 directly; never on the CPython route
+    or at stride 2."""
+    lenet = {"C1": ((28, 28), (32, 32), (5, 5, 1, 6)), "C3": ((10, 10), (14, 14), (5, 5, 6, 16)),
+             "C5": ((1, 1), (5, 5), (5, 5, 16, 120)), "3x3": ((12, 12), (14, 14), (3, 3, 6, 16))}
+    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    assert {name: conv._layout((1, 1), *a) for name, a in lenet.items()} == \
+        {"C1": "exact", "C3": "fft", "C5": "rows", "3x3": "exact"}
+    assert conv._layout((2, 2), *lenet["C3"]) == "rows"
+    monkeypatch.setattr(matmul, "USE_EINSUM", False)
+    assert conv._layout((1, 1), *lenet["C3"]) == "shift"
+
+
+def test_lenet_training_step_agrees_across_routes_in_float32(monkeypatch):
+    """The whole LeNet-5 step the browser runs (C3 through transforms, float32) against the CPython route."""
+    from core import models
+    model = models.lenet5()
+    params = model.init(seed=1)
+    x = np.random.default_rng(4).random((8, 32, 32, 1), dtype=np.float32)
+    y = np.arange(8) % 10
+    (loss_c, grads_c), (loss_p, grads_p) = both_routes(monkeypatch, lambda: model.value_and_grad(params, x, y))
+    np.testing.assert_allclose(loss_p, loss_c, rtol=1e-5)
+    for name in grads_c:
+        for w in grads_c[name]:
+            assert grads_p[name][w].dtype == np.float32
+            scale = np.abs(grads_c[name][w]).max()
+            np.testing.assert_allclose(grads_p[name][w], grads_c[name][w], atol=1e-4 * scale)
