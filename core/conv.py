@@ -148,8 +148,8 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
       take only the Wo kept columns (runs of Wo*N numbers), so the products do no wasted work. The output is an
       NHWC view of (F, Ho, Wo, N) memory.
     - "fft" (stride 1, no BLAS, where it does less work: see _fft_pays): through 2-D Fourier transforms, where
-      the products shrink to one (N, C) @ (C, F) per frequency (see _fft_forward). The output is an NHWC view
-      of (Ho, Wo, N, F) memory.
+      the products shrink to one (F, C) @ (C, N) per frequency (see _fft_forward). The output is an NHWC view
+      of (Ho, Wo, F, N) memory, the batch innermost as in the "exact" layout.
     """
     stride, pads_h, pads_w = check_conv_input(x, kernel, stride, padding, name)
     kh, kw, c, f = kernel.shape
@@ -264,49 +264,50 @@ def _exact_backward(dout, cols, cache, need_dx):
 def _fft_forward(x, kernel, bias, relu, cache, out_hw):
     """The "fft" layout (see conv2d_forward): correlation is a product per frequency. With X, K the 2-D real
     transforms of the padded input and of the kernel (zero-filled to the same Sh x Sw), the output's transform
-    at each frequency is a matrix product (N, C) @ (C, F) of X and conj(K); the inverse transform gives a
+    at each frequency is the matrix product conj(K)^T X, (F, C) @ (C, N); the inverse transform gives a
     circular correlation whose first Ho x Wo values are the convolution (no index there wraps around, since
-    Sh >= Hp). Frequency-domain arrays are (Sh, Sw//2+1, N, C) and the kernel's (Sh, Sw//2+1, C, F), its HWIO
-    order, so every step is a transform over the two leading axes or a batched matmul over them."""
+    Sh >= Hp). Images lie (H, W, C, N), the batch innermost as in the "exact" layout (so the pooling layers
+    around it run over long contiguous runs), spectra (Sh, Sw//2+1, C, N), the kernel's (Sh, Sw//2+1, C, F):
+    every step is a transform over the two leading axes or a batched matmul over them."""
     (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], kernel.shape
-    n, h, w, _ = x.shape
     ho, wo = out_hw
-    sh, sw = fft_size(h + sum(pads_h)), fft_size(w + sum(pads_w))
-    xt = x.transpose(1, 2, 0, 3)                             # (H, W, N, C): the transforms run over H and W
-    if pads_h[0] or pads_w[0]:                               # leading zeros must be real; trailing ones are implied
-        xp = np.zeros((h + pads_h[0], w + pads_w[0], n, c), x.dtype)
-        xp[pads_h[0]:, pads_w[0]:] = xt
-        xt = xp
-    spectrum = np.fft.rfftn(xt, s=(sh, sw), axes=(0, 1))    # (Sh, Sw2, N, C)
-    kernel_spectrum = np.fft.rfftn(kernel, s=(sh, sw), axes=(0, 1))   # (Sh, Sw2, C, F)
-    out_t = _inverse(np.matmul(spectrum, kernel_spectrum.conj()), (sh, sw), (ho, wo))     # (Ho, Wo, N, F)
-    _add_bias_relu(out_t, bias, relu, channels_first=False)
-    cache.update(cols=spectrum, kernel_spectrum=kernel_spectrum, fft_size=(sh, sw))
-    return out_t.transpose(2, 0, 1, 3), cache
+    size = fft_size(x.shape[1] + sum(pads_h)), fft_size(x.shape[2] + sum(pads_w))
+    xb = x.transpose(1, 2, 3, 0)                              # (H, W, C, N)
+    if pads_h[0] or pads_w[0]:                                # leading zeros must be real; the transform pads the end
+        xb = np.pad(xb, ((pads_h[0], 0), (pads_w[0], 0), (0, 0), (0, 0)))
+    spectrum = np.fft.rfftn(xb, s=size, axes=(0, 1))         # (Sh, Sw2, C, N)
+    kernel_spectrum = np.fft.rfftn(kernel, s=size, axes=(0, 1))    # (Sh, Sw2, C, F)
+    out_spectrum = np.matmul(kernel_spectrum.conj().swapaxes(2, 3), spectrum)     # (Sh, Sw2, F, N)
+    if bias is not None:
+        out_spectrum[0, 0] += bias[:, None] * (size[0] * size[1])   # a constant is all frequency (0, 0)
+    out_t = _inverse(out_spectrum, size, (ho, wo))           # (Ho, Wo, F, N)
+    if relu:
+        np.maximum(out_t, 0, out=out_t)
+    cache.update(cols=spectrum, kernel_spectrum=kernel_spectrum, fft_size=size)
+    return out_t.transpose(3, 0, 1, 2), cache
 
 
 def _inverse(spectrum, size, keep):
-    """The real inverse transform over the two leading axes of `spectrum` (Sh, Sw2, ...), only its first keep[0]
-    x keep[1] values: the rows past keep[0] are dropped between the two 1-D passes (less work for the second)."""
+    """The real inverse transform over the two leading axes of `spectrum`, only its first keep[0] x keep[1]
+    values: the rows past keep[0] are dropped between the two 1-D passes (less work for the second)."""
     rows = np.fft.ifft(spectrum, axis=0)[:keep[0]]
     return np.fft.irfft(rows, n=size[1], axis=1)[:, :keep[1]]
 
 
 def _fft_backward(dout, spectrum, cache, need_dx):
     """Gradients for the "fft" layout, each one product per frequency with D, the output gradient's transform:
-    dkernel is the correlation of the input with dout (X^T conj(D), summed over the batch), dx the full
-    convolution of dout with the kernel (D K^T; its Hp x Wp values fit in Sh x Sw without wrapping), and dbias
+    dkernel is the correlation of the input with dout (X conj(D)^T, summed over the batch), dx the full
+    convolution of dout with the kernel (K D; its Hp x Wp values fit in Sh x Sw without wrapping), and dbias
     the sum of dout, which is D at frequency (0, 0)."""
     (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], cache["kernel"].shape
     x_shape, size = cache["x_shape"], cache["fft_size"]
-    d = np.fft.rfftn(dout.transpose(1, 2, 0, 3), s=size, axes=(0, 1))        # (Sh, Sw2, N, F)
-    dkernel = _inverse(np.matmul(spectrum.swapaxes(2, 3), d.conj()), size, (kh, kw))   # (kh, kw, C, F)
-    dbias = d[0, 0].real.sum(axis=0) if cache["has_bias"] else None
+    d = np.fft.rfftn(dout.transpose(1, 2, 3, 0), s=size, axes=(0, 1))       # (Sh, Sw2, F, N)
+    dkernel = _inverse(np.matmul(spectrum, d.conj().swapaxes(2, 3)), size, (kh, kw))   # (kh, kw, C, F)
+    dbias = d[0, 0].real.sum(axis=1) if cache["has_bias"] else None
     dx = None
     if need_dx:
-        dxp = _inverse(np.matmul(d, cache["kernel_spectrum"].swapaxes(2, 3)), size,
-                       (pads_h[0] + x_shape[1], pads_w[0] + x_shape[2]))             # (Hp', Wp', N, C)
-        dx = dxp[pads_h[0]:, pads_w[0]:].transpose(2, 0, 1, 3)
+        dxp = _inverse(np.matmul(cache["kernel_spectrum"], d), size, (pads_h[0] + x_shape[1], pads_w[0] + x_shape[2]))
+        dx = dxp[pads_h[0]:, pads_w[0]:].transpose(3, 0, 1, 2)                 # from (H, W, C, N)
     return dx, dkernel, dbias
 
 
