@@ -3,13 +3,17 @@
     python benchmarks/pyodide_profile.py speed   [--batch 32] [--steps 20] [--rounds 5]
     python benchmarks/pyodide_profile.py profile [--batch 32] [--steps 20] [--top 30]
     python benchmarks/pyodide_profile.py shapes  [--batch 32] [--repeat 20]
+    python benchmarks/pyodide_profile.py convs   [--batch 32] [--repeat 20]
     python benchmarks/pyodide_profile.py run FILE.py
 
 speed:   images/s of the training step (plain SGD, synthetic data), median of rounds: a quick A/B without the peers
          (benchmarks/browser_training.py is the real comparison).
 profile: cProfile inside Pyodide over the training steps, the functions by own time.
 shapes:  every matrix product of one LeNet-5 step at this batch, timed through each candidate routine
-         (np.einsum with both operand orders, np.dot, np.matmul), GFLOP/s per shape.
+         (np.einsum with both operand orders, np.dot, np.matmul), GFLOP/s per shape. C3's rows are the products
+         of its "exact" layout, which the "fft" layout replaced (see convs).
+convs:   each of LeNet-5's convolutions (forward with relu, then backward) through every layout that applies,
+         and the one conv.py picks (its cost model, core.conv._fft_pays).
 run:     any Python file, with the repository's core/ importable (for one-off experiments).
 
 Uses the same Pyodide as browser_training.py (the site build's dist/pyodide and .cache/pyodide-core; the site is
@@ -117,6 +121,47 @@ for name, m, k, n in SHAPES:
     print(f"{name:<8} {f'{m}x{k}x{n}':>20}  " + "  ".join(f"{r:10.2f}" for r in rates))
 """
 
+CONVS = r"""
+import sys, time
+import numpy as np
+from core import conv
+ARGS = dict(a.split("=") for a in sys.argv)
+B, REPEAT = int(ARGS["batch"]), int(ARGS["repeat"])
+
+def best(f):
+    f()
+    times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter(); f(); times.append(time.perf_counter() - t0)
+    return min(times)
+
+rng = np.random.default_rng(0)
+picked = conv._layout
+print(f"LeNet-5 convolutions at batch {B}: forward (relu) + backward, ms")
+for name, hw, kernel, need_dx in [("C1", 32, (5, 5, 1, 6), False), ("C3", 14, (5, 5, 6, 16), True),
+                                  ("C5", 5, (5, 5, 16, 120), True)]:
+    x = rng.random((B, hw, hw, kernel[2]), dtype=np.float32)
+    k = rng.standard_normal(kernel).astype(np.float32) * 0.1
+    b = np.zeros(kernel[3], np.float32)
+    out, cache = conv.conv2d_forward(x, k, b, relu=True)
+    chosen = cache["layout"]
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+
+    def step():
+        _, c = conv.conv2d_forward(x, k, b, relu=True)
+        conv.conv2d_backward(dout, c, need_dx)
+
+    times = {}
+    for layout in ("rows", "shift", "exact", "fft"):
+        conv._layout = lambda *a, layout=layout: layout
+        if layout in ("shift", "exact") and hw - kernel[0] + 1 < 2:
+            continue                               # one output pixel: only rows (and fft) apply
+        times[layout] = best(step) * 1e3
+    conv._layout = picked
+    print(f"  {name} {B}x{hw}x{hw}x{kernel[2]} * {kernel}: " +
+          ", ".join(f"{lay} {t:.2f}" for lay, t in times.items()) + f"; picked: {chosen}")
+"""
+
 
 def runner_paths(core):
     dist = ROOT / "dist"
@@ -138,7 +183,7 @@ def run_in_pyodide(script, argv, core=ROOT / "core"):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["speed", "profile", "shapes", "run"])
+    p.add_argument("mode", choices=["speed", "profile", "shapes", "convs", "run"])
     p.add_argument("file", nargs="?", help="the Python file for `run`")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=20)
@@ -147,7 +192,7 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--core", type=Path, default=ROOT / "core", help="the core/ to run (e.g. an older copy, for A/B)")
     args = p.parse_args(argv)
-    script = {"speed": SPEED, "profile": PROFILE, "shapes": SHAPES}.get(args.mode)
+    script = {"speed": SPEED, "profile": PROFILE, "shapes": SHAPES, "convs": CONVS}.get(args.mode)
     if args.mode == "run":
         if not args.file:
             p.error("run needs a Python file")

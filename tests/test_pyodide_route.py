@@ -181,3 +181,23 @@ def test_lenet_training_step_agrees_across_routes_in_float32(monkeypatch):
             assert grads_p[name][w].dtype == np.float32
             scale = np.abs(grads_c[name][w]).max()
             np.testing.assert_allclose(grads_p[name][w], grads_c[name][w], atol=1e-4 * scale)
+
+
+def test_fft_layout_keeps_the_batch_innermost_and_works_without_bias(monkeypatch, rng):
+    """Output and input gradient lie with the batch innermost (the pooling around LeNet's C3 then runs over
+    contiguous runs); without a bias there is no bias gradient, and the rest still matches."""
+    x = rng.standard_normal((6, 14, 14, 4)).transpose(3, 1, 2, 0)         # NHWC view of CHWN memory
+    k = rng.standard_normal((5, 5, 6, 16))
+    dout = rng.standard_normal((4, 10, 10, 16))
+    ref, ref_cache = conv.conv2d_forward(np.ascontiguousarray(x), k)
+    ref_grads = conv.conv2d_backward(dout, ref_cache)
+    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    out, cache = conv.conv2d_forward(x, k)
+    assert cache["layout"] == "fft" and out.strides[0] == out.itemsize
+    dx, dk, db = conv.conv2d_backward(dout, cache)
+    assert dx.strides[0] == dx.itemsize and db is None and ref_grads[2] is None
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, ref_grads[0], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dk, ref_grads[1], rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="already used"):
+        conv.conv2d_backward(dout, cache)
