@@ -4,6 +4,7 @@
     python benchmarks/pyodide_profile.py profile [--batch 32] [--steps 20] [--top 30]
     python benchmarks/pyodide_profile.py shapes  [--batch 32] [--repeat 20]
     python benchmarks/pyodide_profile.py convs   [--batch 32] [--repeat 20]
+    python benchmarks/pyodide_profile.py layers  [--batch 32] [--steps 20]
     python benchmarks/pyodide_profile.py run FILE.py
 
 speed:   images/s of the training step (plain SGD, synthetic data), median of rounds: a quick A/B without the peers
@@ -14,6 +15,8 @@ shapes:  every matrix product of one LeNet-5 step at this batch, timed through e
          of its "exact" layout, which the "fft" layout replaced (see convs).
 convs:   each of LeNet-5's convolutions (forward with relu, then backward) through every layout that applies,
          and the one conv.py picks (its cost model, core.conv._fft_pays).
+layers:  the training step's time per layer (forward, backward), the loss and the optimizer, without cProfile's
+         overhead (which inflates Python-heavy code): ms per step.
 run:     any Python file, with the repository's core/ importable (for one-off experiments).
 
 Uses the same Pyodide as browser_training.py (the site build's dist/pyodide and .cache/pyodide-core; the site is
@@ -121,6 +124,35 @@ for name, m, k, n in SHAPES:
     print(f"{name:<8} {f'{m}x{k}x{n}':>20}  " + "  ".join(f"{r:10.2f}" for r in rates))
 """
 
+LAYERS = STEP + r"""
+from collections import defaultdict
+spent = defaultdict(float)
+
+def timed(key, fn):
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        result = fn(*args, **kwargs)
+        spent[key] += time.perf_counter() - t0
+        return result
+    return wrapper
+
+for node in model.nodes[1:]:
+    layer = node.layer
+    layer.forward = timed((layer.name, "forward"), layer.forward)
+    layer.backward = timed((layer.name, "backward"), layer.backward)
+opt.update = timed(("optimizer", "update"), opt.update)
+train(2)
+spent.clear()
+t0 = time.perf_counter()
+train(STEPS)
+total = (time.perf_counter() - t0) / STEPS * 1e3
+print(f"batch {B}: {total:.2f} ms per training step ({B / total * 1e3:,.0f} img/s); ms per step:")
+for (name, phase), t in spent.items():
+    print(f"  {name:<10} {phase:<9} {t / STEPS * 1e3:6.2f}")
+rest = total - sum(spent.values()) / STEPS * 1e3
+print(f"  {'the rest (loss, model loop)':<20} {rest:6.2f}")
+"""
+
 CONVS = r"""
 import sys, time
 import numpy as np
@@ -183,7 +215,7 @@ def run_in_pyodide(script, argv, core=ROOT / "core"):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["speed", "profile", "shapes", "convs", "run"])
+    p.add_argument("mode", choices=["speed", "profile", "shapes", "convs", "layers", "run"])
     p.add_argument("file", nargs="?", help="the Python file for `run`")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=20)
@@ -192,7 +224,7 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--core", type=Path, default=ROOT / "core", help="the core/ to run (e.g. an older copy, for A/B)")
     args = p.parse_args(argv)
-    script = {"speed": SPEED, "profile": PROFILE, "shapes": SHAPES, "convs": CONVS}.get(args.mode)
+    script = {"speed": SPEED, "profile": PROFILE, "shapes": SHAPES, "convs": CONVS, "layers": LAYERS}.get(args.mode)
     if args.mode == "run":
         if not args.file:
             p.error("run needs a Python file")
