@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "benchmarks" / "node"
 TARGETS = {"tfjs": 1.2, "convnetjs": 7.0}
-LABELS = {"pyodide": "NumPy core under Pyodide (einsum)", "tfjs": "TF.js 4.22 wasm (SIMD, 1 thread)",
+LABELS = {"pyodide": "NumPy core under Pyodide (einsum, FFT)", "tfjs": "TF.js 4.22 wasm (SIMD, 1 thread)",
           "convnetjs": "ConvNetJS 0.3.0"}
 
 

@@ -141,7 +141,7 @@ for node in model.nodes[1:]:
     layer.forward = timed((layer.name, "forward"), layer.forward)
     layer.backward = timed((layer.name, "backward"), layer.backward)
 opt.update = timed(("optimizer", "update"), opt.update)
-train(2)
+train(STEPS)              # warm up: the first few dozen steps run slower (WebAssembly tiers up)
 spent.clear()
 t0 = time.perf_counter()
 train(STEPS)

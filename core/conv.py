@@ -3,6 +3,8 @@
 cs231n style: `conv2d_forward` returns (out, cache) and `conv2d_backward` uses the cache.
 The work is matrix products over an im2col matrix: one row (or column) per output pixel holding the
 h*w*k input values under the filter, so all k' filters (and their k' biases) are applied at once.
+Without BLAS (under Pyodide) some convolutions go through 2-D Fourier transforms instead, where the same
+result takes far fewer multiply-adds (the "fft" layout, see conv2d_forward).
 """
 import math
 
