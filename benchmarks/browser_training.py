@@ -66,7 +66,7 @@ def report_speed(result):
           f"{result['steps']} steps x {len(rounds)} rounds, images/s (median, min-max):")
     for name, label in LABELS.items():
         values = [r[name] for r in rounds]
-        print(f"  {label:<36} {statistics.median(values):>7,.0f}   ({min(values):,.0f}-{max(values):,.0f})"
+        print(f"  {label:<38} {statistics.median(values):>7,.0f}   ({min(values):,.0f}-{max(values):,.0f})"
               f"   loss {result['loss'][name][0]:.3f} -> {result['loss'][name][-1]:.3f}")
     for peer, target in TARGETS.items():
         ratios = [r["pyodide"] / r[peer] for r in rounds]
