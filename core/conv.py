@@ -106,7 +106,7 @@ def _fft_pays(out_hw, padded_hw, kernel_shape):
 
 def _layout(stride, out_hw, padded_hw, kernel_shape):
     """Which layout of the same convolution is fastest here (see conv2d_forward)."""
-    (ho, wo), wp = out_hw, padded_hw[1]
+    wo, wp = out_hw[1], padded_hw[1]
     if stride == (1, 1) and matmul_module.USE_EINSUM and _fft_pays(out_hw, padded_hw, kernel_shape):
         # Without BLAS (Pyodide) a product runs at a scalar ~6.6 GFLOP/s: doing fewer multiply-adds wins
         return "fft"
@@ -271,8 +271,7 @@ def _fft_forward(x, kernel, bias, relu, cache, out_hw):
     Sh >= Hp). Images lie (H, W, C, N), the batch innermost as in the "exact" layout (so the pooling layers
     around it run over long contiguous runs), spectra (Sh, Sw//2+1, C, N), the kernel's (Sh, Sw//2+1, C, F):
     every step is a transform over the two leading axes or a batched matmul over them."""
-    (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], kernel.shape
-    ho, wo = out_hw
+    pads_h, pads_w = cache["pads"]
     size = fft_size(x.shape[1] + sum(pads_h)), fft_size(x.shape[2] + sum(pads_w))
     xb = x.transpose(1, 2, 3, 0)                              # (H, W, C, N)
     if pads_h[0] or pads_w[0]:                                # leading zeros must be real; the transform pads the end
@@ -282,9 +281,10 @@ def _fft_forward(x, kernel, bias, relu, cache, out_hw):
     out_spectrum = np.matmul(kernel_spectrum.conj().swapaxes(2, 3), spectrum)     # (Sh, Sw2, F, N)
     if bias is not None:
         out_spectrum[0, 0] += bias[:, None] * (size[0] * size[1])   # a constant is all frequency (0, 0)
-    out_t = _inverse(out_spectrum, size, (ho, wo))           # (Ho, Wo, F, N)
+    out_t = _inverse(out_spectrum, size, out_hw)             # (Ho, Wo, F, N)
     if relu:
         np.maximum(out_t, 0, out=out_t)
+    # the input's spectrum stands where the other layouts keep their im2col columns (one backward pass uses it)
     cache.update(cols=spectrum, kernel_spectrum=kernel_spectrum, fft_size=size)
     return out_t.transpose(3, 0, 1, 2), cache
 
@@ -301,15 +301,16 @@ def _fft_backward(dout, spectrum, cache, need_dx):
     dkernel is the correlation of the input with dout (X conj(D)^T, summed over the batch), dx the full
     convolution of dout with the kernel (K D; its Hp x Wp values fit in Sh x Sw without wrapping), and dbias
     the sum of dout, which is D at frequency (0, 0)."""
-    (pads_h, pads_w), (kh, kw, c, f) = cache["pads"], cache["kernel"].shape
+    (pads_h, pads_w), (kh, kw) = cache["pads"], cache["kernel"].shape[:2]
     x_shape, size = cache["x_shape"], cache["fft_size"]
     d = np.fft.rfftn(dout.transpose(1, 2, 3, 0), s=size, axes=(0, 1))       # (Sh, Sw2, F, N)
     dkernel = _inverse(np.matmul(spectrum, d.conj().swapaxes(2, 3)), size, (kh, kw))   # (kh, kw, C, F)
     dbias = d[0, 0].real.sum(axis=1) if cache["has_bias"] else None
     dx = None
     if need_dx:
-        dxp = _inverse(np.matmul(cache["kernel_spectrum"], d), size, (pads_h[0] + x_shape[1], pads_w[0] + x_shape[2]))
-        dx = dxp[pads_h[0]:, pads_w[0]:].transpose(3, 0, 1, 2)                 # from (H, W, C, N)
+        keep = pads_h[0] + x_shape[1], pads_w[0] + x_shape[2]
+        dxp = _inverse(np.matmul(cache["kernel_spectrum"], d), size, keep)   # (Hp', Wp', C, N)
+        dx = dxp[pads_h[0]:, pads_w[0]:].transpose(3, 0, 1, 2)
     return dx, dkernel, dbias
 
 
