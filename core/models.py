@@ -177,6 +177,8 @@ class Model:
         if tuple(shape[1:]) != self.input_shape:
             raise ValueError(f"model '{self.name}' expects input (N, {', '.join(map(str, self.input_shape))}), "
                              f"got shape {tuple(shape)}")
+        if shape[0] == 0:   # a mean loss over no images is undefined; say so instead of a reshape error deep inside
+            raise ValueError(f"model '{self.name}': the batch is empty (shape {tuple(shape)}); give at least one image")
 
     def forward(self, params, x, training=False, rng=None):
         """Run every layer; returns (outputs per node, caches per node) for `backward`."""

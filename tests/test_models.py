@@ -70,6 +70,8 @@ def test_wrong_input_and_labels_raise_clearly():
         model.apply(params, np.zeros((2, 28, 28), np.float32))
     with pytest.raises(ValueError, match=r"expects input \(N, 32, 32, 1\), got shape \(2, 32, 32, 3\)"):
         model.apply(params, np.zeros((2, 32, 32, 3), np.float32))
+    with pytest.raises(ValueError, match=r"the batch is empty \(shape \(0, 32, 32, 1\)\)"):
+        model.apply(params, np.zeros((0, 32, 32, 1), np.float32))
     with pytest.raises(ValueError, match=r"labels must be in \[0, 10\), got values from 0 to 12"):
         model.value_and_grad(params, np.zeros((2, 32, 32, 1), np.float32), np.array([0, 12]))
     with pytest.raises(ValueError, match=r"unknown loss 'hinge'"):
