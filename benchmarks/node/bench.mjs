@@ -1,5 +1,5 @@
 // LeNet-5 training speed of three in-browser engines, in one Node process, interleaved in rounds:
-//   pyodide  - the project's core (NumPy under Pyodide 0.27.7, matrix products through np.einsum)
+//   pyodide  - the project's core (NumPy under Pyodide 0.27.7, products through np.einsum, C3 through np.fft)
 //   tfjs     - TF.js 4.22 with the wasm backend (SIMD, one thread)
 //   convnetjs- ConvNetJS 0.3.0 (plain JavaScript, float64)
 // Same model (C1 6@5x5 - S2 - C3 16@5x5 - S4 - C5 120@5x5 - F6 84 - 10, ReLU, max pooling, 61,706 weights),
@@ -175,7 +175,9 @@ function makeConvnetjs() {
 // ---------------------------------------------------------------- rounds
 const engines = { pyodide: await makePyodide(), tfjs: await makeTfjs(), convnetjs: makeConvnetjs() };
 const names = Object.keys(engines);
-for (const name of names) engines[name].train(2);                 // warm-up: compile, allocate, JIT
+// warm-up as long as a round: wasm code and caches warm up over the first steps, which made
+// every engine's first round low
+for (const name of names) engines[name].train(STEPS);
 const rounds = [];
 for (let r = 0; r < ROUNDS; r++) {
   const order = names.map((_, k) => names[(k + r) % names.length]);   // rotate who goes first
