@@ -1,7 +1,7 @@
 """LeNet-5 training throughput: the JAX mirror (core.jax) against PyTorch on the CPU, in the same run.
 
-    python benchmarks/bench_jax.py                 # single-threaded both (fair on a shared 2-core machine)
-    python benchmarks/bench_jax.py --threads 2     # both engines allowed 2 threads
+    python benchmarks/bench_jax.py                 # single-threaded both, the process pinned to one core
+    python benchmarks/bench_jax.py --threads 2     # both engines allowed 2 threads (no pinning)
     python benchmarks/bench_jax.py --rounds 3 --steps 20   # quicker
 
 Both train the lecture's LeNet-5 (61,706 weights, 32x32x1 input, ReLU, max pooling, softmax cross-entropy, plain
@@ -9,9 +9,11 @@ SGD) on the same synthetic batches. The JAX side is exactly what `core.jax.compi
 jitted step: forward, jax.grad, the core's SGD), timed in a Python loop of steps; PyTorch is eager
 (forward, backward, optimizer.step). Rounds interleave the two engines (the order alternates) so that load from
 other jobs hits both alike; each round times `--steps` steps after warm-up, and we report per-engine medians,
-the spread, and the median of the per-round ratios, both per second of wall time and per second of the process's
-CPU time (single-threaded, the latter is what each engine costs, with less of the noise of a shared machine). Thread settings go in before either library starts
-(XLA_FLAGS for XLA's CPU backend, torch.set_num_threads for PyTorch).
+the spread, and the median of the per-round ratios, both per second of wall time and per second of the process's CPU time.
+Thread settings go in before either library starts (XLA_FLAGS for XLA's CPU backend, torch.set_num_threads for
+PyTorch). With --threads 1 the whole process is also pinned to one core (os.sched_setaffinity, before jax or
+torch start): whatever helper threads either library starts share that core, so wall time equals CPU time and
+neither engine can gain from hidden threads.
 """
 import argparse
 import os
@@ -27,11 +29,16 @@ def parse_args():
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--steps", type=int, default=40, help="timed steps per round and engine")
+    p.add_argument("--cpu", type=int, default=None,
+                   help="with --threads 1, the core to pin the process to (default: the last one allowed)")
     return p.parse_args()
 
 
 ARGS = parse_args()
-if ARGS.threads == 1:   # must be set before jax initialises its CPU client
+PINNED = None
+if ARGS.threads == 1:   # must be set before jax initialises its CPU client and torch its thread pools
+    PINNED = ARGS.cpu if ARGS.cpu is not None else max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {PINNED})
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # spinning OpenMP threads starve the other engine's rounds
@@ -124,8 +131,10 @@ def main():
     print(f"LeNet-5 training, images/s; jax {jax.__version__} ({jax.devices()[0].platform}), "
           f"torch {torch.__version__}, {ARGS.threads} thread(s) each, {ARGS.rounds} rounds x {ARGS.steps} steps, "
           f"medians [min-max]")
-    print("wall: images per second of elapsed time; cpu: per second of this process's CPU time, which other jobs on "
-          "a shared machine disturb less (meaningful with --threads 1)")
+    if PINNED is not None:
+        print(f"process pinned to CPU core {PINNED} (os.sched_setaffinity): every thread of both engines shares it, "
+              f"so wall time = CPU time")
+    print("wall: images per second of elapsed time; cpu: per second of this process's CPU time")
     for b in ARGS.batch_sizes:
         rates, cpu_rates = measure(b, ARGS.rounds, ARGS.steps)
         print(line(f"batch {b:4d} wall", rates), flush=True)
