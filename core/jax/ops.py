@@ -3,7 +3,13 @@
 One function per layer kind, `fn(layer, params, x, training, key) -> out`, reading the layer's configuration
 (pads, strides, activation) from the core layer object itself, so the two engines cannot drift apart on settings.
 Shapes are NHWC activations and HWIO kernels, as in the NumPy core.
+
+On XLA's CPU backend convolutions take other forms that give the same numbers faster (measured, see
+core/jax/README.md): a one-channel input (LeNet's C1) is one product with the image's shifted copies, and every
+input gradient is a product and col2im, both over chunks of the batch. On GPU/TPU lax.conv_general_dilated does it all.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -32,16 +38,179 @@ def conv2d(layer, params, x, training=False, key=None):
     """x (N, H, W, C) * kernel (kh, kw, C, F) + bias (F,) -> (N, Ho, Wo, F), then the activation."""
     kernel = params["kernel"]
     kh, kw, c, f = kernel.shape
-    if x.shape[1:3] == (kh, kw) and layer.pads == ((0, 0), (0, 0)):
+    strides, pads = tuple(layer.strides), tuple(map(tuple, layer.pads))
+    if x.shape[1:3] == (kh, kw) and pads == ((0, 0), (0, 0)):
         # The kernel covers the whole input, so there is one output pixel: the layer is a Dense layer on the
         # flattened input (LeNet's C5, as the lecture points out). Same numbers as the convolution, but as a dot
         # its gradients ran 3x faster on XLA's CPU backend (the whole LeNet-5 step 20% faster at batch 32).
         z = (x.reshape(x.shape[0], kh * kw * c) @ kernel.reshape(kh * kw * c, f))[:, None, None, :]
+    elif not _on_cpu():
+        z = _conv(x, kernel, strides, pads)
+    elif c == 1:
+        z = conv_one_channel(x, kernel, strides, pads)
     else:
-        z = lax.conv_general_dilated(x, kernel, layer.strides, list(layer.pads), dimension_numbers=_DIMS)
+        z = conv_cpu(x, kernel, strides, pads)
     if layer.use_bias:
         z = z + params["bias"]
     return activation(layer.activation, z)
+
+
+# -- the convolution on XLA's CPU backend --------------------------------------------------------------------------
+# Both forms below bound their scratch arrays (shifted copies, columns). XLA:CPU mallocs one scratch buffer per step,
+# and once it grows past glibc's mmap limit (32 MiB at most) every step pays for fresh pages: LeNet-5 at batch 256
+# with all of C1's copies alive took 11,000 page faults and twice the time per step.
+_COPIES_BYTES = 2 << 20      # one-channel convolution: images per chunk (1-2 MiB measured best, 4 MiB faulted)
+_COLUMNS_BYTES = 2 << 20     # col2im input gradient: images per chunk (LeNet's C3: 34 images)
+
+
+def _on_cpu():
+    """True when jit compiles for XLA's CPU backend (read at trace time)."""
+    return jax.default_backend() == "cpu"
+
+
+def _conv(x, kernel, strides, pads):
+    return lax.conv_general_dilated(x, kernel, strides, list(pads), dimension_numbers=_DIMS)
+
+
+def _span(size, k, stride):
+    """Number of window positions along one axis of a padded input, and the slice end offset they cover."""
+    n = (size - k) // stride + 1
+    return n, (n - 1) * stride + 1
+
+
+def _shifted_copies(img, kh, kw, strides):
+    """img (n, Hp, Wp) padded -> (kh*kw, n*Ho*Wo): row i*kw + j is the image shifted by (i, j) at the strides."""
+    (ho, dh), (wo, dw) = _span(img.shape[1], kh, strides[0]), _span(img.shape[2], kw, strides[1])
+    copies = jnp.stack([img[:, i:i + dh:strides[0], j:j + dw:strides[1]] for i in range(kh) for j in range(kw)])
+    return copies.reshape(kh * kw, -1), ho, wo
+
+
+def _padded_chunks(x, kernel, pads):
+    """x (N, H, W, 1) -> padded images (N, Hp, Wp) and how many images' shifted copies fit in _COPIES_BYTES."""
+    kh, kw = kernel.shape[:2]
+    img = jnp.pad(x[..., 0], ((0, 0), *pads)) if any(map(any, pads)) else x[..., 0]
+    per_image = kh * kw * (img.shape[1] - kh + 1) * (img.shape[2] - kw + 1) * img.dtype.itemsize
+    return img, max(1, min(img.shape[0], _COPIES_BYTES // per_image))
+
+
+def _over_chunks(fn, per_chunk, *arrays):
+    """fn over consecutive chunks of per_chunk images of every array -> ([results], full).
+
+    One chunk after the other: when there are several full chunks, they go through lax.map (a loop, so only one
+    chunk's scratch is alive at a time; a Python loop of chunks let XLA keep them all alive) and results[0] comes
+    back stacked (full // per_chunk, ...); a remainder of fewer images is one more call, appended.
+    """
+    n = arrays[0].shape[0]
+    full = n - n % per_chunk
+    results = []
+    if full == per_chunk:
+        results.append(fn(*(a[:full] for a in arrays)))
+    elif full:
+        stacked = lax.map(lambda parts: fn(*parts), tuple(a[:full].reshape(full // per_chunk, per_chunk, *a.shape[1:])
+                                                           for a in arrays))
+        results.append(stacked)
+    if full < n:
+        results.append(fn(*(a[full:] for a in arrays)))
+    return results, full
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def conv_one_channel(x, kernel, strides, pads):
+    """A convolution of a one-channel input (N, H, W, 1) -> (N, Ho, Wo, F) as kernel^T (F, kh*kw) @ the
+    image's kh*kw shifted copies (kh*kw, n*Ho*Wo), a chunk of n images at a time.
+
+    XLA:CPU's convolution computes it as (N*Ho*Wo, kh*kw) @ (kh*kw, F), whose F (6 in LeNet's C1) columns run at
+    a tenth of the core's speed: 0.8 ms of a 2.8 ms LeNet-5 step at batch 32. Turned around, with N*Ho*Wo as the
+    long side, the product takes 0.08 ms. The kernel gradient is the same kind of product; its copies are made
+    again (cheap) rather than kept from the forward pass, so that the step's scratch memory stays small.
+    """
+    kh, kw, _, f = kernel.shape
+    weights = kernel.reshape(kh * kw, f).T
+    img, per_chunk = _padded_chunks(x, kernel, pads)
+
+    def product(part):
+        copies, ho, wo = _shifted_copies(part, kh, kw, strides)
+        return (weights @ copies).reshape(f, part.shape[0], ho, wo).transpose(1, 2, 3, 0)
+
+    results, full = _over_chunks(product, per_chunk, img)
+    if full > per_chunk:
+        results[0] = results[0].reshape(full, *results[0].shape[2:])
+    return results[0] if len(results) == 1 else jnp.concatenate(results)
+
+
+def _one_channel_fwd(x, kernel, strides, pads):
+    return conv_one_channel(x, kernel, strides, pads), (x, kernel)
+
+
+def _one_channel_bwd(strides, pads, residuals, g):
+    """dkernel = sum over chunks of copies (kh*kw, M) @ g (M, F); dx as every convolution here (XLA drops it when
+    the input is the data, as for LeNet's C1)."""
+    x, kernel = residuals
+    kh, kw, _, f = kernel.shape
+    img, per_chunk = _padded_chunks(x, kernel, pads)
+
+    def product(part, g_part):
+        return _shifted_copies(part, kh, kw, strides)[0] @ g_part.reshape(-1, f)
+
+    results, full = _over_chunks(product, per_chunk, img, g)
+    if full > per_chunk:
+        results[0] = results[0].sum(axis=0)
+    dk = results[0] if len(results) == 1 else results[0] + results[1]
+    return input_gradient(g, kernel, strides, pads, x.shape), dk.reshape(kernel.shape)
+
+
+conv_one_channel.defvjp(_one_channel_fwd, _one_channel_bwd)
+
+
+def col2im_input_gradient(g, kernel, strides, pads, in_shape):
+    """dL/dx of a convolution: cols = g (N*Ho*Wo, F) @ kernel^T (F, kh*kw*C), each window's column block added back
+    where the window read the input (col2im), then the padding cut off. g (N, Ho, Wo, F) -> (N, H, W, C)."""
+    kh, kw, c, f = kernel.shape
+    n, ho, wo, _ = g.shape
+    cols = (g.reshape(-1, f) @ kernel.reshape(kh * kw * c, f).T).reshape(n, ho, wo, kh, kw, c)
+    (top, bottom), (left, right) = pads
+    out = jnp.zeros((n, in_shape[1] + top + bottom, in_shape[2] + left + right, c), g.dtype)   # in_shape: (_, H, W, C)
+    dh, dw = (ho - 1) * strides[0] + 1, (wo - 1) * strides[1] + 1
+    for i in range(kh):
+        for j in range(kw):
+            out = out.at[:, i:i + dh:strides[0], j:j + dw:strides[1], :].add(cols[:, :, :, i, j, :])
+    return out[:, top:top + in_shape[1], left:left + in_shape[2], :]
+
+
+def input_gradient(g, kernel, strides, pads, x_shape):
+    """dL/dx (N, H, W, C) of a convolution from g = dL/dz (N, Ho, Wo, F): col2im_input_gradient over chunks of
+    images whose columns take about _COLUMNS_BYTES, one chunk after the other."""
+    per_image = g.shape[1] * g.shape[2] * kernel.size // kernel.shape[3] * g.dtype.itemsize
+    per_chunk = max(1, min(g.shape[0], _COLUMNS_BYTES // per_image))
+    results, full = _over_chunks(lambda part: col2im_input_gradient(part, kernel, strides, pads, x_shape),
+                                 per_chunk, g)
+    if full > per_chunk:
+        results[0] = results[0].reshape(full, *x_shape[1:])
+    return results[0] if len(results) == 1 else jnp.concatenate(results)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def conv_cpu(x, kernel, strides, pads):
+    """lax.conv_general_dilated, whose input gradient is input_gradient (a product and col2im) instead of XLA's.
+
+    XLA:CPU computes the input gradient as a convolution over the fully padded output gradient (LeNet's C3: a
+    10x10 -> 14x14 "full" convolution), 0.8 ms of a 2.8 ms step at batch 32; the product and col2im take 0.2 ms.
+    The forward pass and the kernel gradient stay XLA's (they run well: C3's forward at about 70 GFLOP/s).
+    """
+    return _conv(x, kernel, strides, pads)
+
+
+def _conv_cpu_fwd(x, kernel, strides, pads):
+    return _conv(x, kernel, strides, pads), (x, kernel)
+
+
+def _conv_cpu_bwd(strides, pads, residuals, g):
+    x, kernel = residuals
+    dk = jax.vjp(lambda k: _conv(x, k, strides, pads), kernel)[1](g)[0]
+    return input_gradient(g, kernel, strides, pads, x.shape), dk
+
+
+conv_cpu.defvjp(_conv_cpu_fwd, _conv_cpu_bwd)
 
 
 def _pool_pads(layer):
