@@ -3,20 +3,24 @@
     python benchmarks/bench_jax.py                 # single-threaded both, the process pinned to one core
     python benchmarks/bench_jax.py --threads 2     # both engines allowed 2 threads (no pinning)
     python benchmarks/bench_jax.py --rounds 3 --steps 20   # quicker
+    python benchmarks/bench_jax.py --profile       # where the jitted step's time goes, per XLA operation
 
 Both train the lecture's LeNet-5 (61,706 weights, 32x32x1 input, ReLU, max pooling, softmax cross-entropy, plain
 SGD) on the same synthetic batches. The JAX side is exactly what `core.jax.compile(model).train_step` runs (one
 jitted step: forward, jax.grad, the core's SGD), timed in a Python loop of steps; PyTorch is eager
 (forward, backward, optimizer.step). Rounds interleave the two engines (the order alternates) so that load from
 other jobs hits both alike; each round times `--steps` steps after warm-up, and we report per-engine medians,
-the spread, and the median of the per-round ratios, both per second of wall time and per second of the process's CPU time.
-Thread settings go in before either library starts (XLA_FLAGS for XLA's CPU backend, torch.set_num_threads for
+the spread, and the median of the per-round ratios, both per second of wall time and per second of the process's
+CPU time. Thread settings go in before either library starts (XLA_FLAGS for XLA's CPU backend, torch.set_num_threads for
 PyTorch). With --threads 1 the whole process is also pinned to one core (os.sched_setaffinity, before jax or
 torch start): whatever helper threads either library starts share that core, so wall time equals CPU time and
 neither engine can gain from hidden threads.
 """
 import argparse
+import collections
+import glob
 import os
+import re
 import statistics
 import sys
 import time
@@ -31,6 +35,9 @@ def parse_args():
     p.add_argument("--steps", type=int, default=40, help="timed steps per round and engine")
     p.add_argument("--cpu", type=int, default=None,
                    help="with --threads 1, the core to pin the process to (default: the last one allowed)")
+    p.add_argument("--profile", action="store_true",
+                   help="instead of the comparison: time each XLA operation of the JAX step (jax.profiler)")
+    p.add_argument("--top", type=int, default=15, help="with --profile: how many operations to list")
     return p.parse_args()
 
 
@@ -43,6 +50,8 @@ if ARGS.threads == 1:   # must be set before jax initialises its CPU client and 
                                " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # spinning OpenMP threads starve the other engine's rounds
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tempfile  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
@@ -127,7 +136,45 @@ def line(label, rates):
     return f"{label}: {row}  jax/torch {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
 
 
+def profile(batch_size, steps, top):
+    """Per-operation time of the jitted step, from a jax.profiler trace: XLA:CPU records one event per thunk
+    (a fusion, a convolution, a dot) on its executor threads. Prints the top operations per step, each with the
+    jax operation it came from (the HLO's op_name), and the sum over all of them."""
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((batch_size, 32, 32, 1)).astype(np.float32),
+                rng.integers(0, 10, batch_size).astype(np.int32))]
+    model = models.lenet5()
+    jm = cj.compile(model, optimizer=optimizers.SGD(LR))
+    params = jax.device_put(model.init(seed=0))
+    x, y = (jax.device_put(a) for a in batches[0])
+    step = jm._jit("train_step")
+    hlo = step.lower(params, jm.init_optimizer(params), x, y, None).compile().as_text()
+    origin = dict(re.findall(r'%([\w.-]+) = .*?op_name="([^"]+)"', hlo))
+    run = jax_runner(batches)
+    run(5)
+    with tempfile.TemporaryDirectory() as trace_dir:
+        jax.profiler.start_trace(trace_dir)
+        run(steps)
+        jax.profiler.stop_trace()
+        data = jax.profiler.ProfileData.from_file(glob.glob(f"{trace_dir}/**/*.xplane.pb", recursive=True)[0])
+    totals = collections.Counter()
+    for plane in data.planes:
+        for line in plane.lines:
+            if line.name != "python":
+                for event in line.events:
+                    # a loop's own event spans the operations of its body, which are listed too
+                    if "Thunk" not in event.name and not event.name.startswith("while"):
+                        totals[event.name] += event.duration_ns / steps / 1e3
+    print(f"batch {batch_size}: {steps} steps, sum over XLA operations {sum(totals.values()):,.0f} us per step")
+    for name, us in totals.most_common(top):
+        print(f"  {us:8.1f} us  {name:28s} {origin.get(name, '')}")
+
+
 def main():
+    if ARGS.profile:
+        for b in ARGS.batch_sizes:
+            profile(b, ARGS.steps * 5, ARGS.top)
+        return
     print(f"LeNet-5 training, images/s; jax {jax.__version__} ({jax.devices()[0].platform}), "
           f"torch {torch.__version__}, {ARGS.threads} thread(s) each, {ARGS.rounds} rounds x {ARGS.steps} steps, "
           f"medians [min-max]")

@@ -121,8 +121,8 @@ def conv_one_channel(x, kernel, strides, pads):
 
     XLA:CPU's convolution computes it as (N*Ho*Wo, kh*kw) @ (kh*kw, F), whose F (6 in LeNet's C1) columns run at
     a tenth of the core's speed: 0.8 ms of a 2.8 ms LeNet-5 step at batch 32. Turned around, with N*Ho*Wo as the
-    long side, the product takes 0.08 ms. The kernel gradient is the same kind of product; its copies are made
-    again (cheap) rather than kept from the forward pass, so that the step's scratch memory stays small.
+    long side, it takes about 0.1 ms with the copies. The kernel gradient is the same kind of product; its copies
+    are made again (cheap) rather than kept from the forward pass, so that the step's scratch memory stays small.
     """
     kh, kw, _, f = kernel.shape
     weights = kernel.reshape(kh * kw, f).T
