@@ -188,7 +188,7 @@ class Compiled:
         loop="scan": the whole epoch is one jitted lax.scan (no per-step dispatch: the choice on GPU/TPU).
         loop="steps": the same batches, keys and math as a Python loop of jitted steps. On XLA's CPU backend a
         convolution inside a loop body misses the fast (YNNPACK) kernels its entry computation gets, and the scan
-        measured 3x slower (LeNet-5, batch 32), so "auto" picks "steps" on CPU. Both give the same params.
+        measured 3-5x slower (LeNet-5, batch 32), so "auto" picks "steps" on CPU. Both give the same params.
         x_all, y_all should already live on the device (jax arrays) so nothing is copied per epoch.
         """
         self.check_params(params)
