@@ -23,6 +23,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,15 +52,13 @@ if ARGS.threads == 1:   # must be set before jax initialises its CPU client and 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # spinning OpenMP threads starve the other engine's rounds
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tempfile  # noqa: E402
+import jax
+import numpy as np
+import torch
+from torch import nn
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-import core.jax as cj  # noqa: E402
-from core import models, optimizers  # noqa: E402
+import core.jax as cj
+from core import models, optimizers
 
 torch.set_num_threads(ARGS.threads)
 LR = 0.01

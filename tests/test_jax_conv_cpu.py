@@ -5,12 +5,11 @@ import jax
 import numpy as np
 import pytest
 from jax import lax
+from test_jax_parity import assert_tree_close, batch
 
 import core.jax as cj
 from core import models
-from core.jax import ops
-
-from test_jax_parity import assert_tree_close, batch
+from core.jax import ops, zoo
 
 CASES = [((1, 1), ((0, 0), (0, 0))), ((2, 1), ((2, 2), (1, 1))), ((2, 2), ((0, 1), (1, 0)))]
 
@@ -84,3 +83,13 @@ def test_the_gpu_path_matches_the_core_too(monkeypatch):
     assert "custom_vjp" not in str(jax.make_jaxpr(lambda p: jm.forward(p, x)[-1])(params))
     np.testing.assert_allclose(np.asarray(jm.apply(params, x)), model.apply(params, x), rtol=1e-5, atol=1e-7)
     assert_tree_close(jm.value_and_grad(params, x, y)[1], model.value_and_grad(params, x, y)[1], rtol=1e-4)
+
+
+def test_which_convolutions_take_the_cpu_forms():
+    """LeNet-5 on the CPU: C1 (one channel) and C3 (unpadded, 6 channels) take them, C5 is a dot; a VGG's "same"
+    convolutions keep XLA's own (col2im lost there), except its one-channel first layer."""
+    for model, expected in ((models.lenet5(), 2), (zoo.vgg(), 1)):
+        jm = cj.compile(model)
+        x = np.zeros((2, *model.input_shape), np.float32)
+        jaxpr = str(jax.make_jaxpr(lambda p, jm=jm, x=x: jm.forward(p, x)[-1])(model.init(seed=0)))
+        assert jaxpr.count("custom_vjp_call") == expected, model.name

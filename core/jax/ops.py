@@ -4,9 +4,10 @@ One function per layer kind, `fn(layer, params, x, training, key) -> out`, readi
 (pads, strides, activation) from the core layer object itself, so the two engines cannot drift apart on settings.
 Shapes are NHWC activations and HWIO kernels, as in the NumPy core.
 
-On XLA's CPU backend convolutions take other forms that give the same numbers faster (measured, see
-core/jax/README.md): a one-channel input (LeNet's C1) is one product with the image's shifted copies, and every
-input gradient is a product and col2im, both over chunks of the batch. On GPU/TPU lax.conv_general_dilated does it all.
+On XLA's CPU backend some convolutions take other forms that give the same numbers faster (measured, see
+core/jax/README.md): a one-channel input (LeNet's C1) is one product with the image's shifted copies, and an
+unpadded convolution of few channels (LeNet's C3) gets its input gradient as a product and col2im, both over chunks
+of the batch. On GPU/TPU lax.conv_general_dilated does it all.
 """
 import functools
 
@@ -48,8 +49,10 @@ def conv2d(layer, params, x, training=False, key=None):
         z = _conv(x, kernel, strides, pads)
     elif c == 1:
         z = conv_one_channel(x, kernel, strides, pads)
-    else:
+    elif pads == ((0, 0), (0, 0)) and c <= _COL2IM_MAX_CHANNELS:
         z = conv_cpu(x, kernel, strides, pads)
+    else:
+        z = _conv(x, kernel, strides, pads)
     if layer.use_bias:
         z = z + params["bias"]
     return activation(layer.activation, z)
@@ -61,6 +64,10 @@ def conv2d(layer, params, x, training=False, key=None):
 # with all of C1's copies alive took 11,000 page faults and twice the time per step.
 _COPIES_BYTES = 2 << 20      # one-channel convolution: images per chunk (1-2 MiB measured best, 4 MiB faulted)
 _COLUMNS_BYTES = 2 << 20     # col2im input gradient: images per chunk (LeNet's C3: 34 images)
+# col2im wins over XLA's input gradient for "valid" convolutions with few input channels, where XLA convolves a
+# gradient padded by kernel-1 into few output columns (batch 32, 14x14, 5x5: 3.6x faster at 6 channels, 1.2x at 16
+# and 32; 3x3: 1.0x at 16). With "same" padding it lost (0.3-0.8x at 8-32 channels; VGG/ResNet steps 10-40% slower).
+_COL2IM_MAX_CHANNELS = 16
 
 
 def _on_cpu():
@@ -191,7 +198,8 @@ def input_gradient(g, kernel, strides, pads, x_shape):
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def conv_cpu(x, kernel, strides, pads):
-    """lax.conv_general_dilated, whose input gradient is input_gradient (a product and col2im) instead of XLA's.
+    """lax.conv_general_dilated, whose input gradient is input_gradient (a product and col2im) instead of XLA's;
+    conv2d uses it for unpadded convolutions of at most _COL2IM_MAX_CHANNELS input channels.
 
     XLA:CPU computes the input gradient as a convolution over the fully padded output gradient (LeNet's C3: a
     10x10 -> 14x14 "full" convolution), 0.8 ms of a 2.8 ms step at batch 32; the product and col2im take 0.2 ms.
