@@ -90,17 +90,12 @@ pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(int(ARGS["top"]))
 print(s.getvalue())
 """
 
-SHAPES = r"""
+# the start of the shapes and convs scripts: their arguments and a best-of-REPEAT timer
+TIMING = r"""
 import sys, time
 import numpy as np
 ARGS = dict(a.split("=") for a in sys.argv)
 B, REPEAT = int(ARGS["batch"]), int(ARGS["repeat"])
-# (name, M, K, N): the products of one LeNet-5 step at batch B, in the "exact" conv layout Pyodide uses
-SHAPES = [("C1 fwd", 6, 25, B * 28 * 28), ("C1 dW", 25, B * 28 * 28, 6),
-          ("C3 fwd", 16, 150, B * 10 * 10), ("C3 dW", 150, B * 10 * 10, 16), ("C3 dx", 150, 16, B * 10 * 10),
-          ("C5 fwd", B, 400, 120), ("C5 dW", 400, B, 120), ("C5 dx", B, 120, 400),
-          ("F6 fwd", B, 120, 84), ("F6 dW", 120, B, 84), ("F6 dx", B, 84, 120),
-          ("OUT fwd", B, 84, 10), ("OUT dW", 84, B, 10), ("OUT dx", B, 10, 84)]
 
 def best(f):
     f()
@@ -108,6 +103,16 @@ def best(f):
     for _ in range(REPEAT):
         t0 = time.perf_counter(); f(); times.append(time.perf_counter() - t0)
     return min(times)
+"""
+
+SHAPES = TIMING + r"""
+# (name, M, K, N): the products of one LeNet-5 step at batch B, in the "exact" conv layout Pyodide uses
+SHAPES = [("C1 fwd", 6, 25, B * 28 * 28), ("C1 dW", 25, B * 28 * 28, 6),
+          ("C3 fwd", 16, 150, B * 10 * 10), ("C3 dW", 150, B * 10 * 10, 16), ("C3 dx", 150, 16, B * 10 * 10),
+          ("C5 fwd", B, 400, 120), ("C5 dW", 400, B, 120), ("C5 dx", B, 120, 400),
+          ("F6 fwd", B, 120, 84), ("F6 dW", 120, B, 84), ("F6 dx", B, 84, 120),
+          ("OUT fwd", B, 84, 10), ("OUT dW", 84, B, 10), ("OUT dx", B, 10, 84)]
+
 
 rng = np.random.default_rng(0)
 print(f"{'product':<8} {'M x K x N':>20}  " + "  ".join(f"{n:>10}" for n in
@@ -153,19 +158,8 @@ rest = total - sum(spent.values()) / STEPS * 1e3
 print(f"  {'the rest (loss, model loop)':<20} {rest:6.2f}")
 """
 
-CONVS = r"""
-import sys, time
-import numpy as np
+CONVS = TIMING + r"""
 from core import conv
-ARGS = dict(a.split("=") for a in sys.argv)
-B, REPEAT = int(ARGS["batch"]), int(ARGS["repeat"])
-
-def best(f):
-    f()
-    times = []
-    for _ in range(REPEAT):
-        t0 = time.perf_counter(); f(); times.append(time.perf_counter() - t0)
-    return min(times)
 
 rng = np.random.default_rng(0)
 picked = conv._layout
