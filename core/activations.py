@@ -44,9 +44,9 @@ def backward(name, dout, a):
     if name is None:
         return dout
     if name == "relu":
-        # the same values; under Pyodide (matmul.USE_EINSUM) np.where is 3-4x faster than multiplying by a bool
+        # the same values; under Pyodide (matmul.WASM) np.where is 3-4x faster than multiplying by a bool
         # mask, on CPython the multiply is the fast one
-        return np.where(a > 0, dout, 0) if matmul_module.USE_EINSUM else dout * (a > 0)
+        return np.where(a > 0, dout, 0) if matmul_module.WASM else dout * (a > 0)
     if name == "sigmoid":
         return dout * a * (1 - a)
     if name == "tanh":

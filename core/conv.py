@@ -107,12 +107,12 @@ def _fft_pays(out_hw, padded_hw, kernel_shape):
 def _layout(stride, out_hw, padded_hw, kernel_shape):
     """Which layout of the same convolution is fastest here (see conv2d_forward)."""
     wo, wp = out_hw[1], padded_hw[1]
-    if stride == (1, 1) and matmul_module.USE_EINSUM and _fft_pays(out_hw, padded_hw, kernel_shape):
+    if stride == (1, 1) and matmul_module.WASM and _fft_pays(out_hw, padded_hw, kernel_shape):
         # Without BLAS (Pyodide) a product runs at a scalar ~6.6 GFLOP/s: doing fewer multiply-adds wins
         return "fft"
     if stride != (1, 1) or wo < 0.6 * wp:
         return "rows"
-    if matmul_module.USE_EINSUM and wo < 0.9 * wp:
+    if matmul_module.WASM and wo < 0.9 * wp:
         # Without BLAS (Pyodide) the product itself is the cost: the shift path's Wp-wide rows (40% extra for
         # LeNet's C3, 14% for C1) cost more than the exact copies save (measured: C3 +10%, C1 +1.5% of a
         # training step); with BLAS the cheaper copies win.

@@ -248,7 +248,7 @@ def test_einsum_route_for_pyodide_gives_the_same_results(monkeypatch):
     x = np.random.default_rng(3).random((3, 32, 32, 1))
     y = np.array([1, 5, 9])
     loss_blas, grads_blas = model.value_and_grad(params, x, y)
-    monkeypatch.setattr(matmul, "USE_EINSUM", True)
+    monkeypatch.setattr(matmul, "WASM", True)
     loss_einsum, grads_einsum = model.value_and_grad(params, x, y)
     np.testing.assert_allclose(loss_einsum, loss_blas, rtol=1e-12)
     for name in grads_blas:
