@@ -20,7 +20,7 @@ from bokeh.models import ColumnDataSource
 
 from core import arithmetic, conv, filters, pooling, receptive
 from . import i18n
-from .views import PLOT_PX, TABLE_CSS, fmt, image_plot, matrix_html, rect_data, show_array
+from .views import PLOT_PX, TABLE_CSS, fmt, image_plot, matrix_html, rect_data, show_array, tapped_pixel
 
 FILTERS = ("gaussian", "box", "sharpen", "emboss", "laplacian", "sobel_x", "sobel_y", "sobel", "canny", "custom")
 NONLINEAR = ("sobel", "canny")           # not one convolution: no stride/padding/bias, no single dot product
@@ -549,12 +549,9 @@ def build(state, lang="en"):
         show_detail()
 
     def on_tap(event):
-        if event.x is None or event.y is None:
-            return
-        i, j = int(np.floor(event.y)), int(np.floor(event.x))
-        out = state["result"]["maps"][state["settings"]["filter"]]
-        if 0 <= i < out.shape[0] and 0 <= j < out.shape[1]:
-            select_pixel(i, j)
+        hit = tapped_pixel(event, state["result"]["maps"][state["settings"]["filter"]].shape)
+        if hit is not None:
+            select_pixel(*hit)
 
     for key in ("filter", "size", "sigma", "stride", "padding", "bias", "extra"):
         w[key].param.watch(lambda event: apply(), "value")

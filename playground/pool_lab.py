@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource
 
 from core import pooling, receptive
 from . import conv_lab, i18n
-from .views import TABLE_CSS, fmt, image_plot, rect_data, show_array
+from .views import TABLE_CSS, fmt, image_plot, rect_data, show_array, tapped_pixel
 
 # Half-transparent red as bokeh's RGBA uint32 (bytes R, G, B, A): the photo stays readable under the winners.
 WINNER_RGBA = np.array([230, 30, 30, 150], np.uint8).view(np.uint32)[0]
@@ -210,12 +210,9 @@ def build(state, conv_state, lang="en"):
         show_detail()
 
     def on_tap(event):
-        if event.x is None or event.y is None:
-            return
-        i, j = int(np.floor(event.y)), int(np.floor(event.x))
-        out = view["result"]["output"]
-        if 0 <= i < out.shape[0] and 0 <= j < out.shape[1]:
-            select_pixel(i, j)
+        hit = tapped_pixel(event, view["result"]["output"].shape)
+        if hit is not None:
+            select_pixel(*hit)
 
     for widget in w.values():
         widget.param.watch(lambda event: refresh(), "value")

@@ -67,3 +67,12 @@ def rect_data(rect):
     if rect is None:
         return {"left": [], "right": [], "top": [], "bottom": []}
     return {"left": [rect["left"]], "right": [rect["right"]], "top": [rect["top"]], "bottom": [rect["bottom"]]}
+
+
+def tapped_pixel(event, shape):
+    """(row, col) of the pixel a Tap event on an image plot of `shape` (H, W, ...) fell on, or None when it fell
+    outside the image (plots put pixel (i, j) at x in [j, j+1), y in [i, i+1))."""
+    if event.x is None or event.y is None:
+        return None
+    i, j = int(np.floor(event.y)), int(np.floor(event.x))
+    return (i, j) if 0 <= i < shape[0] and 0 <= j < shape[1] else None

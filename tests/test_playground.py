@@ -126,6 +126,16 @@ def test_a_tap_outside_a_shrunk_output_is_dropped(lab):
     assert lab.sources["receptive_field"].data["left"] == []
 
 
+def test_tapped_pixel_maps_plot_coordinates_and_drops_misses():
+    from playground.views import tapped_pixel
+    tap = lambda x, y: types.SimpleNamespace(x=x, y=y)              # noqa: E731
+    assert tapped_pixel(tap(5.7, 3.2), (10, 12)) == (3, 5)
+    assert tapped_pixel(tap(11.99, 9.0), (10, 12)) == (9, 11)
+    assert tapped_pixel(tap(12.0, 3.0), (10, 12)) is None             # right of the last column
+    assert tapped_pixel(tap(-0.1, 3.0), (10, 12)) is None             # left of the first
+    assert tapped_pixel(tap(None, 3.0), (10, 12)) is None             # a tap bokeh could not place
+
+
 def test_custom_kernel_cells_and_copy_of_a_preset(lab):
     lab.widgets["filter"].value = "sobel_y"
     lab.widgets["copy"].clicks += 1                                 # "edit a copy of this kernel"
