@@ -117,7 +117,10 @@ def to_gray(image):
         return img
     if img.shape[2] not in (3, 4):
         raise ValueError(f"to_gray: expects RGB (H, W, 3) or RGBA (H, W, 4), got shape {img.shape}")
-    return img[:, :, :3] @ GREY_WEIGHTS
+    # an explicit weighted sum, not `@`: BLAS rounds differently for the strided RGB slice of an RGBA image,
+    # and the same photo must give the same grey with or without alpha
+    w = GREY_WEIGHTS
+    return img[:, :, 0] * w[0] + img[:, :, 1] * w[1] + img[:, :, 2] * w[2]
 
 
 def check_kernel(kernel, owner):
