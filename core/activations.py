@@ -5,7 +5,7 @@ only a, and relu can overwrite z in place.
 """
 import numpy as np
 
-from . import matmul as matmul_module
+from . import backend
 
 NAMES = (None, "linear", "relu", "sigmoid", "tanh", "softmax")
 
@@ -46,7 +46,7 @@ def backward(name, dout, a):
     if name == "relu":
         # the same values; under Pyodide (matmul.WASM) np.where is 3-4x faster than multiplying by a bool
         # mask, on CPython the multiply is the fast one
-        return np.where(a > 0, dout, 0) if matmul_module.WASM else dout * (a > 0)
+        return np.where(a > 0, dout, 0) if backend.WASM else dout * (a > 0)
     if name == "sigmoid":
         return dout * a * (1 - a)
     if name == "tanh":

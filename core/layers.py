@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import activations, arithmetic, conv, pooling
-from .matmul import matmul
+from .backend import matmul
 
 
 class Node:

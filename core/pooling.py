@@ -7,7 +7,7 @@ wins) and leaves pads out of the average (Keras/TensorFlow behaviour).
 import numpy as np
 
 from . import arithmetic
-from . import matmul as matmul_module
+from . import backend
 from .conv import windows, col2im
 
 
@@ -44,7 +44,7 @@ def _running_max(views):
     for k in range(1, len(views)):
         better = views[k] > best
         # the same values either way: the later view where it is larger, else the running best
-        best = np.where(better, views[k], best) if matmul_module.WASM else np.maximum(best, views[k])
+        best = np.where(better, views[k], best) if backend.WASM else np.maximum(best, views[k])
         if len(views) == 2:
             winner = better
         else:
@@ -93,14 +93,14 @@ def _route(d, winner, p, axis, shape, dtype, like=None):
         for view in views:
             view[...] = d
     elif winner.dtype == bool:             # two positions: the second gets d where it won, the first the rest
-        if matmul_module.WASM:       # Pyodide: np.where is 3x faster than a multiply by a bool mask there
+        if backend.WASM:       # Pyodide: np.where is 3x faster than a multiply by a bool mask there
             views[1][...] = won = np.where(winner, d, 0)
         else:                              # CPython: the multiply is a SIMD loop, np.where the slow one
             won = np.multiply(d, winner, out=views[1])
         np.subtract(d, won, out=views[0])
     else:
         for k, view in enumerate(views):
-            if matmul_module.WASM:
+            if backend.WASM:
                 view[...] = np.where(winner == k, d, 0)
             else:
                 np.multiply(d, winner == k, out=view)

@@ -30,10 +30,10 @@ from bokeh.plotting import figure
 
 if __package__ in (None, ""):          # `panel serve playground/studio.py` runs this file as a script
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from playground import studio_arch, studio_i18n, training, views
+    from playground import studio_arch, studio_i18n, training, views, visual
 else:
-    from . import studio_arch, studio_i18n, training, views
-from core import datasets, drawing, visual
+    from . import studio_arch, studio_i18n, training, views, visual
+from core import datasets, drawing
 
 TICK_MS = 50             # the periodic callback's period
 TICK_S = 0.25            # training time per tick: short enough that Pause answers at once

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from core import datasets, imbalance, losses, metrics, models, optimizers
+from core import datasets, losses, metrics, models, optimizers
 from . import studio_arch
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -176,7 +176,7 @@ class Trainer:
         if cfg["train_size"] < len(y):
             x, y = datasets.class_balanced_subset(x, y, int(cfg["train_size"]), seed=int(cfg["seed"]))
         if cfg["imbalanced"]:
-            x, y = imbalance.imbalanced_subset(x, y, MINORITY, KEEP, seed=int(cfg["seed"]))
+            x, y = datasets.imbalanced_subset(x, y, MINORITY, KEEP, seed=int(cfg["seed"]))
         return x, np.asarray(y, np.int64)
 
     def pause(self):

@@ -131,7 +131,7 @@ def test_layouts_agree_and_accept_any_memory_order():
 
 
 def test_a_conv_cache_serves_one_backward_pass():
-    """Its buffers go back to core.scratch after the backward pass, so a second use must fail loudly, not read
+    """Its buffers go back to core._scratch after the backward pass, so a second use must fail loudly, not read
     memory a later forward pass may have overwritten."""
     x = np.random.default_rng(6).standard_normal((2, 8, 8, 3))
     k = np.random.default_rng(7).standard_normal((3, 3, 3, 4))

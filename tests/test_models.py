@@ -242,13 +242,13 @@ def test_save_refuses_params_of_another_model(tmp_path):
 
 def test_einsum_route_for_pyodide_gives_the_same_results(monkeypatch):
     """Under Pyodide every matrix product goes through np.einsum (no BLAS there); it must agree with BLAS."""
-    from core import matmul
+    from core import backend
     model = models.lenet5()
     params = {k: {w: a.astype(np.float64) for w, a in v.items()} for k, v in model.init(2).items()}
     x = np.random.default_rng(3).random((3, 32, 32, 1))
     y = np.array([1, 5, 9])
     loss_blas, grads_blas = model.value_and_grad(params, x, y)
-    monkeypatch.setattr(matmul, "WASM", True)
+    monkeypatch.setattr(backend, "WASM", True)
     loss_einsum, grads_einsum = model.value_and_grad(params, x, y)
     np.testing.assert_allclose(loss_einsum, loss_blas, rtol=1e-12)
     for name in grads_blas:

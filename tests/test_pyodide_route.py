@@ -1,9 +1,9 @@
-"""The code paths taken under Pyodide (matmul.WASM: no BLAS there, so products go through np.einsum and
+"""The code paths taken under Pyodide (backend.WASM: no BLAS there, so products go through np.einsum and
 element-wise steps use the forms that are fast in WebAssembly) give the same numbers as the CPython paths."""
 import numpy as np
 import pytest
 
-from core import activations, conv, matmul, pooling
+from core import activations, backend, conv, pooling
 
 
 @pytest.fixture
@@ -13,9 +13,9 @@ def rng():
 
 def both_routes(monkeypatch, fn):
     """fn() on the CPython route, then on the Pyodide route."""
-    monkeypatch.setattr(matmul, "WASM", False)
+    monkeypatch.setattr(backend, "WASM", False)
     cpython = fn()
-    monkeypatch.setattr(matmul, "WASM", True)
+    monkeypatch.setattr(backend, "WASM", True)
     return cpython, fn()
 
 
@@ -49,7 +49,7 @@ def test_exact_layout_reads_batch_inner_memory_and_keeps_it(monkeypatch, rng):
     x = np.ascontiguousarray(rng.standard_normal((4, 14, 14, 3))).transpose(3, 1, 2, 0)   # NHWC view of CHWN
     k = rng.standard_normal((5, 5, 4, 2))
     ref = (conv.im2col(np.ascontiguousarray(x), (5, 5), (1, 1)) @ k.reshape(-1, 2)).reshape(3, 10, 10, 2)
-    monkeypatch.setattr(matmul, "WASM", True)
+    monkeypatch.setattr(backend, "WASM", True)
     out, cache = conv.conv2d_forward(x, k, None, 1, "valid")
     assert cache["layout"] == "exact" and out.transpose(3, 1, 2, 0).flags.c_contiguous
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
@@ -92,7 +92,7 @@ def test_relu_backward_routes_agree(monkeypatch, rng):
 @pytest.mark.parametrize("wasm", [False, True])
 def test_conv_relu_fused_is_relu_of_conv(monkeypatch, rng, shape, stride, wasm):
     """conv2d_forward(relu=True) on each layout ("shift"/"exact", "rows", "fft") equals relu applied afterwards."""
-    monkeypatch.setattr(matmul, "WASM", wasm)
+    monkeypatch.setattr(backend, "WASM", wasm)
     x = rng.standard_normal(shape)
     k, b = rng.standard_normal((5, 5, 3, 4)), rng.standard_normal(4)
     plain, _ = conv.conv2d_forward(x, k, b, stride)
@@ -144,7 +144,7 @@ def test_fft_layout_in_float32_keeps_the_dtype_and_errs_like_float32(monkeypatch
     dout = rng.standard_normal((4, 10, 10, 16)).astype(np.float32)
     ref_out, ref_cache = conv.conv2d_forward(x.astype(np.float64), k.astype(np.float64), b.astype(np.float64))
     ref = (ref_out,) + conv.conv2d_backward(dout.astype(np.float64), ref_cache)
-    monkeypatch.setattr(matmul, "WASM", True)
+    monkeypatch.setattr(backend, "WASM", True)
     out, cache = conv.conv2d_forward(x, k, b)
     got = (out,) + conv.conv2d_backward(dout, cache)
     assert cache["layout"] == "fft"
@@ -159,11 +159,11 @@ def test_fft_layout_is_chosen_where_it_pays(monkeypatch):
     or at stride 2."""
     lenet = {"C1": ((28, 28), (32, 32), (5, 5, 1, 6)), "C3": ((10, 10), (14, 14), (5, 5, 6, 16)),
              "C5": ((1, 1), (5, 5), (5, 5, 16, 120)), "3x3": ((12, 12), (14, 14), (3, 3, 6, 16))}
-    monkeypatch.setattr(matmul, "WASM", True)
+    monkeypatch.setattr(backend, "WASM", True)
     assert {name: conv._layout((1, 1), *a) for name, a in lenet.items()} == \
         {"C1": "exact", "C3": "fft", "C5": "rows", "3x3": "exact"}
     assert conv._layout((2, 2), *lenet["C3"]) == "rows"
-    monkeypatch.setattr(matmul, "WASM", False)
+    monkeypatch.setattr(backend, "WASM", False)
     assert conv._layout((1, 1), *lenet["C3"]) == "shift"
 
 
@@ -191,7 +191,7 @@ def test_fft_layout_keeps_the_batch_innermost_and_works_without_bias(monkeypatch
     dout = rng.standard_normal((4, 10, 10, 16))
     ref, ref_cache = conv.conv2d_forward(np.ascontiguousarray(x), k)
     ref_grads = conv.conv2d_backward(dout, ref_cache)
-    monkeypatch.setattr(matmul, "WASM", True)
+    monkeypatch.setattr(backend, "WASM", True)
     out, cache = conv.conv2d_forward(x, k)
     assert cache["layout"] == "fft" and out.strides[0] == out.itemsize
     dx, dk, db = conv.conv2d_backward(dout, cache)

@@ -1,10 +1,11 @@
 """The LeNet studio page driven through its widgets and callbacks (no server, no browser): what it shows is what
-the trainer and core computed; bad input shows a message and keeps the model. Also core.drawing and core.visual."""
+the trainer and core computed; bad input shows a message and keeps the model. Also core.drawing and playground.visual."""
 import numpy as np
 import panel as pn
 import pytest
 
-from core import datasets, drawing, metrics, visual
+from core import datasets, drawing, metrics
+from playground import visual
 from playground import studio, studio_arch, studio_i18n, training
 
 TINY = 'Conv2D(4, 5, strides=2, activation="relu", name="C1")\nFlatten()\nDense(10, name="OUTPUT")'
@@ -266,7 +267,7 @@ def test_a_damaged_data_file_says_so(monkeypatch):
     assert page.layout[0].alert_type == "danger"
 
 
-# ---------------------------------------------------------------- core.drawing and core.visual
+# ---------------------------------------------------------------- core.drawing and playground.visual
 
 def test_drawing_is_mnist_normalised_whatever_the_scale():
     """The same shape drawn small or large, anywhere, gives the same 28x28 image: 20-pixel box, centred mass."""

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from core import datasets, imbalance, losses, metrics, models, optimizers
+from core import datasets, losses, metrics, models, optimizers
 from playground import studio_arch, training as T
 
 TINY = 'Conv2D(4, 5, strides=2, activation="relu", name="C1")\nFlatten()\nDense(10, name="OUTPUT")'
@@ -330,10 +330,10 @@ def test_softmax_is_stable_and_normalised():
 def test_imbalanced_subset_refuses_bad_input():
     x, y = np.zeros((20, 2)), np.repeat(np.arange(2), 10)
     with pytest.raises(ValueError, match="keep must be in"):
-        imbalance.imbalanced_subset(x, y, [1], keep=0)
+        datasets.imbalanced_subset(x, y, [1], keep=0)
     with pytest.raises(ValueError, match=r"minority classes \[7\] have no examples"):
-        imbalance.imbalanced_subset(x, y, [7])
-    xs, ys = imbalance.imbalanced_subset(x, y, [1], keep=0.3, seed=2)
+        datasets.imbalanced_subset(x, y, [7])
+    xs, ys = datasets.imbalanced_subset(x, y, [1], keep=0.3, seed=2)
     assert list(np.bincount(ys)) == [10, 3] and len(xs) == 13
 
 

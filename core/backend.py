@@ -1,7 +1,7 @@
-"""The matrix product every layer uses, routed to what is fastest where NumPy runs.
+"""Where NumPy runs: the platform flag `WASM` and the matrix product every layer uses, routed to the faster form.
 
 Under Pyodide (WebAssembly) NumPy has no BLAS: `a @ b` falls back to a naive loop (0.6-2.5 GFLOP/s), while
-np.einsum's own vectorised loops reach about 5.5 GFLOP/s (../shared/notes/performance.md). On CPython, BLAS wins.
+np.einsum's own vectorised loops reach about 5.5 GFLOP/s (measured, docs/benchmarks.md). On CPython, BLAS wins.
 """
 import sys
 
