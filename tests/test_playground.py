@@ -439,24 +439,6 @@ def test_detect_language_from_the_environment(monkeypatch):
     assert app.detect_language() == "en"                            # no header outside a server session
 
 
-@pytest.mark.parametrize("header,lang", [
-    ("ko-KR,ko;q=0.9,en-US;q=0.8", "ko"), ("en-US,en;q=0.9,ko;q=0.8", "en"), ("en;q=0.1, ko", "ko"),
-    ("fr-FR", "en"), ("", "en"), (None, "en"), ("ko", "ko")])
-def test_pick_language(header, lang):
-    assert i18n.pick_language(header) == lang
-
-
-def test_every_string_exists_in_both_languages_with_the_same_placeholders():
-    import string
-    en, ko = i18n.STRINGS["en"], i18n.STRINGS["ko"]
-    assert set(en) == set(ko)
-    fields = lambda s: sorted(f for _, f, _, _ in string.Formatter().parse(s) if f)
-    for key in en:
-        assert fields(en[key]) == fields(ko[key]), key
-    for name in conv_lab.FILTERS:
-        assert "f_" + name in en
-
-
 def test_the_app_imports_nothing_the_browser_lacks():
     """Under Pyodide there is no scipy or scikit-image; Pillow is loaded only for an upload."""
     code = ("import sys; import playground.app; "
