@@ -8,9 +8,12 @@ Storyboard:
    multiplications, and what a fully connected layer would need), and, clicking an output pixel,
    its receptive field (수용장) on the input and the dot product that made it.
 
-State is a plain dict; `compute` and `inspect` are pure functions over it (tests call them);
-the widgets are bound at the bottom in `build`. All numbers come from core.
+State is a plain dict; `compute` and `inspect` are pure functions over it (tests call them). Each part of the
+page is one view function that returns its panel and its refresh: `image_view` (1), `filter_view`, `kernel_view`
+and `layer_view` (2), `plots_view`, `numbers_view` and `dot_view` (3), `message_view`; `apply` recomputes and
+`show` refreshes them all; `build` lays them out at the bottom. All numbers come from core.
 """
+import functools
 import types
 
 import numpy as np
@@ -275,6 +278,11 @@ def filter_label(lang, name):
     return i18n.text(lang, "f_" + name)
 
 
+def filter_options(lang):
+    """{label: name} of every filter, for the filter pickers."""
+    return {filter_label(lang, n): n for n in FILTERS}
+
+
 def numbers_html(numbers, names, lang):
     """The layer arithmetic as a short HTML list."""
     t = lambda key, **kw: i18n.text(lang, key, **kw)
@@ -314,9 +322,9 @@ def dot_table_html(dot, lang):
         for prow, krow, padrow in zip(dot["patch"], dot["kernel"], dot["padded"]))
     note_key = "dot_mirror_note" if dot["border"] == "mirror" else "dot_padding_note"
     note = f" {t(note_key)}" if dot["padded"].any() else ""
+    total = t("dot_sum", total=fmt(dot["total"]), bias=fmt(dot["bias"]), output=fmt(dot["output"]))
     return (f"<div>{t('dot_window', top=r['top'], bottom=r['bottom'] - 1, left=r['left'], right=r['right'] - 1)}"
-            f"{note}</div><table class='dot'>{cells}</table>"
-            f"<div class='dot-sum'>{t('dot_sum', total=fmt(dot['total']), bias=fmt(dot['bias']), output=fmt(dot['output']))}</div>")
+            f"{note}</div><table class='dot'>{cells}</table><div class='dot-sum'>{total}</div>")
 
 
 def inspect_html(detail, lang):
@@ -343,171 +351,40 @@ def message_text(message, lang):
     return i18n.text(lang, key, **values)
 
 
-# ---------------------------------------------------------------- widgets, bound at the bottom
+def reason(error):
+    """A ValueError as a message value: a LabError's (key, values), to be said in the page's language, or core's
+    English text."""
+    return (error.key, error.values) if isinstance(error, LabError) else str(error)
 
-def build(state, lang="en"):
-    """The lab's layout over `state` (kept across rebuilds, e.g. a language switch).
 
-    Returns a namespace: layout, widgets {name: widget}, sources {name: ColumnDataSource}, state, and the
-    callbacks tests call directly: select_pixel(i, j), load_upload(filename, bytes), refresh().
-    """
-    t = lambda key, **kw: i18n.text(lang, key, **kw)
-    s = state["settings"]
-    filter_options = {filter_label(lang, n): n for n in FILTERS}
-    image_options = {name: name for name in state["images"]}
+# ---------------------------------------------------------------- views: each returns its panel and its refresh
+# A view is a namespace: its panel; refresh() to show the state (settings, result, image, tap, message);
+# widgets {lab key: widget}; the panes, sources and figures tests read.
+
+def message_view(state, lang):
+    """The lab's notice (a shrunk photo, an upload) or error (settings that do not fit, a bad file)."""
+    alert = pn.pane.Alert("", alert_type="info", visible=False, css_classes=["conv-message"])
+
+    def refresh():
+        msg = state["message"]
+        alert.object = message_text(msg, lang)
+        alert.alert_type = "danger" if msg and msg[0] == "error" else "info"
+        alert.visible = msg is not None
+
+    return types.SimpleNamespace(panel=alert, refresh=refresh)
+
+
+def image_view(state, t, apply, say):
+    """The demo photo picker and the upload box. A picked or uploaded photo becomes the input (apply); a file
+    that is not a PNG/JPEG image says why (say) and the previous photo stays."""
     w = {
-        "image": pn.widgets.Select(label=t("image"), options=image_options, value=state["image_name"],
-                                   css_classes=["conv-image-select"], width=200),
+        "image": pn.widgets.Select(label=t("image"), options={name: name for name in state["images"]},
+                                   value=state["image_name"], css_classes=["conv-image-select"], width=200),
         "upload": pn.widgets.FileInput(accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False,
                                        css_classes=["conv-upload"], width=220),
-        "filter": pn.widgets.Select(label=t("filter"), options=filter_options, value=s["filter"],
-                                    css_classes=["conv-filter-select"], width=200),
-        "size": pn.widgets.IntInput(label=t("size"), value=s["size"], step=2, css_classes=["conv-size"], width=95),
-        "sigma": pn.widgets.FloatInput(label=t("sigma"), value=s["sigma"], step=0.2, start=0.1,
-                                       css_classes=["conv-sigma"], width=95),
-        "custom_size": pn.widgets.RadioButtonGroup(label=t("custom_size"), options={"3×3": 3, "5×5": 5},
-                                                   value=s["custom"].shape[0], css_classes=["conv-custom-size"]),
-        "copy": pn.widgets.Button(label=t("copy_to_custom"), css_classes=["conv-copy-kernel"], width=200),
-        "stride": pn.widgets.IntSlider(label=t("stride"), start=1, end=4, value=s["stride"],
-                                       css_classes=["conv-stride"], width=200),
-        "padding": pn.widgets.RadioButtonGroup(label=t("padding"), value=s["padding"],
-                                               options={t("padding_valid"): "valid", t("padding_same"): "same"},
-                                               css_classes=["conv-padding"]),
-        "bias": pn.widgets.FloatInput(label=t("bias"), value=float(s["bias"]), step=1.0,
-                                      css_classes=["conv-bias"], width=95),
-        "extra": pn.widgets.MultiChoice(label=t("extra_filters"), options=filter_options, value=list(s["extra"]),
-                                        max_items=MAX_EXTRA, css_classes=["conv-extra-filters"], width=300),
     }
-    cells = pn.GridBox(ncols=s["custom"].shape[0], css_classes=["conv-kernel-grid"])
-    message = pn.pane.Alert("", alert_type="info", visible=False, css_classes=["conv-message"])
-    kernel_view = pn.pane.HTML("", css_classes=["conv-kernel-view"], stylesheets=[TABLE_CSS])
-    numbers = pn.pane.HTML("", css_classes=["conv-numbers"], width=PLOT_PX * 2)
-    detail = pn.pane.HTML("", css_classes=["conv-dot-product"], stylesheets=[TABLE_CSS])
 
-    result = state["result"]
-    main = result["maps"][s["filter"]]
-    in_fig, in_src, in_map = image_plot(state["image"], "", "conv-input-plot", tools="pan,wheel_zoom,reset")
-    out_fig, out_src, out_map = image_plot(main, "", "conv-output-plot")
-    rf_src = ColumnDataSource(rect_data(None), name="conv-receptive-field")
-    in_fig.quad(source=rf_src, left="left", right="right", top="top", bottom="bottom",
-                fill_color="red", fill_alpha=0.2, line_color="red", line_width=2)
-    px_src = ColumnDataSource(rect_data(None), name="conv-selected-pixel")
-    out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
-                 fill_alpha=0, line_color="red", line_width=2)
-    thumbs, map_sources = [], []        # the extra feature maps' figures, made when first needed
-    thumb_row = pn.Row(css_classes=["conv-feature-maps"])
-
-    def settings_from_widgets():
-        return {"filter": w["filter"].value, "size": w["size"].value, "sigma": w["sigma"].value,
-                "custom": state["settings"]["custom"],
-                "stride": w["stride"].value, "padding": w["padding"].value,
-                "bias": w["bias"].value if w["bias"].value is not None else 0.0, "extra": list(w["extra"].value)}
-
-    def show_message():
-        msg = state["message"]
-        message.object = message_text(msg, lang)
-        message.alert_type = "danger" if msg and msg[0] == "error" else "info"
-        message.visible = msg is not None
-
-    def show_detail():
-        tap = state["tap"]
-        info = None
-        if tap is not None:
-            try:
-                info = inspect(state["image"], state["result"], state["settings"], *tap)
-            except ValueError:
-                state["tap"] = None      # the pixel no longer exists (e.g. a larger stride)
-        rf_src.data = rect_data(info and info["rect"])
-        px_src.data = rect_data(info and {"top": info["i"], "bottom": info["i"] + 1,
-                                          "left": info["j"], "right": info["j"] + 1})
-        detail.object = inspect_html(info, lang)
-
-    def show():
-        """Push the current state to every view (one data change per plot)."""
-        st, res = state["settings"], state["result"]
-        name = st["filter"]
-        image = state["image"]
-        show_array(in_fig, in_src, in_map, image)
-        in_fig.title.text = t("input_plot", h=image.shape[0], w=image.shape[1])
-        out = res["maps"][name]
-        show_array(out_fig, out_src, out_map, out)
-        out_fig.title.text = t("output_plot", name=filter_label(lang, name), h=out.shape[0], w=out.shape[1])
-        extra = res["names"][1:]
-        while len(thumbs) < len(extra):     # not at start: the first view stays light
-            fig, src, mapper = image_plot(res["maps"][extra[len(thumbs)]], "", "conv-feature-map", width=150,
-                                          tools="pan,wheel_zoom,reset")
-            thumbs.append((fig, src, mapper))
-            map_sources.append(src)
-            thumb_row.append(pn.pane.Bokeh(fig))
-        for n, (pane, (fig, src, mapper)) in enumerate(zip(thumb_row, thumbs)):
-            pane.visible = fig.visible = n < len(extra)   # the pane alone does not hide a figure
-            if n < len(extra):
-                m = res["maps"][extra[n]]
-                show_array(fig, src, mapper, m)
-                fig.title.text = filter_label(lang, extra[n])
-        kernel_view.object = kernel_html(name, res["kernels"][name], lang)
-        numbers.object = numbers_html(res["numbers"], res["names"], lang)
-        linear = name not in NONLINEAR
-        for key in ("stride", "padding", "bias"):
-            w[key].disabled = not linear
-        w["size"].visible = name in SIZED
-        w["sigma"].visible = name == "gaussian"
-        w["custom_size"].visible = cells.visible = name == "custom"
-        kernel_view.visible = name != "custom"                       # the grid already shows it
-        w["copy"].visible = name not in NONLINEAR and name != "custom"
-        show_message()
-        show_detail()
-
-    def apply(image=None, image_name=None, custom=None, notice=None):
-        """Recompute from the widgets (and a new image or custom kernel); keep the last good state on error."""
-        new = settings_from_widgets()
-        if custom is not None:
-            new["custom"] = custom
-        img = state["image"] if image is None else image
-        try:
-            res = compute(img, new)
-        except ValueError as e:
-            why = (e.key, e.values) if isinstance(e, LabError) else str(e)
-            state["message"] = ("error", "err_settings", {"why": why})
-            show_message()
-            return False
-        state.update(settings=new, result=res, image=img, message=notice,
-                     image_name=image_name or state["image_name"])
-        show()
-        return True
-
-    def fill_cells():
-        k = state["settings"]["custom"]
-        cells.ncols = k.shape[0]
-        cells.objects = [cell_widget(r, c, k[r, c]) for r in range(k.shape[0]) for c in range(k.shape[1])]
-
-    def cell_widget(r, c, value):
-        cell = pn.widgets.FloatInput(value=float(value), step=0.1, width=64, css_classes=["conv-kernel-cell"])
-
-        def changed(event):
-            k = state["settings"]["custom"].copy()
-            k[r, c] = event.new if event.new is not None else 0.0
-            apply(custom=k)
-        cell.param.watch(changed, "value")
-        return cell
-
-    def on_custom_size(event):
-        if state["settings"]["custom"].shape[0] == event.new or apply(custom=identity_kernel(event.new)):
-            fill_cells()
-
-    def on_copy(_):
-        k = state["result"]["kernels"][state["settings"]["filter"]]
-        if k is None or k.shape[0] != k.shape[1] or k.shape[0] not in CUSTOM_SIZES:
-            shape = "none" if k is None else f"{k.shape[0]}x{k.shape[1]}"
-            state["message"] = ("error", "err_settings", {"why": ("why_custom_shape", {"shape": shape})})
-            show_message()
-            return
-        state["settings"]["custom"] = k.astype(np.float32).copy()
-        w["custom_size"].value = k.shape[0]      # on_custom_size sees the size already matches: keeps the copy
-        fill_cells()
-        w["filter"].value = "custom"             # recomputes with the copy
-
-    def on_image(event):
+    def pick(event):
         if event.new == state["image_name"] or event.new not in state["images"]:
             return                                       # already shown (e.g. an upload just selected itself)
         original = state["images"][event.new]
@@ -521,17 +398,15 @@ def build(state, lang="en"):
             original = decode_upload(data)
             image, factor = prepare_image(original)
         except ValueError as e:
-            why = (e.key, e.values) if isinstance(e, LabError) else str(e)
-            state["message"] = ("error", "err_upload", {"name": filename or "?", "why": why})
-            show_message()
+            state["message"] = ("error", "err_upload", {"name": filename or "?", "why": reason(e)})
+            say()
             return False
         notice = (("info", "notice_downscaled", shrink_notice(original, image, factor)) if factor > 1 else
                   ("info", "notice_loaded", {"name": filename, "h": image.shape[0], "w": image.shape[1]}))
         if not apply(image=image, image_name=filename or "upload", notice=notice):
             return False
         state["images"][state["image_name"]] = original    # it can be picked again like a demo photo
-        w["image"].options = {name: name for name in state["images"]}
-        w["image"].value = state["image_name"]
+        refresh()
         return True
 
     def on_upload(*events):
@@ -543,40 +418,276 @@ def build(state, lang="en"):
             state["upload_bytes"] = up.value
             load_upload(up.filename, up.value)
 
-    def select_pixel(i, j):
-        """What a click on output pixel (i, j) does."""
-        state["tap"] = (int(i), int(j))
-        show_detail()
+    def refresh():
+        """The picker lists every photo, uploads too, and shows the current one."""
+        w["image"].options = {name: name for name in state["images"]}
+        w["image"].value = state["image_name"]
+
+    w["image"].param.watch(pick, "value")
+    w["upload"].param.watch(on_upload, ["value", "filename"])
+    panel = pn.Column(w["image"], pn.pane.HTML(f"<small>{t('upload')}</small>", margin=(0, 10)), w["upload"])
+    return types.SimpleNamespace(panel=panel, refresh=refresh, widgets=w, load_upload=load_upload)
+
+
+def filter_view(state, t, lang, changed):
+    """The main filter and, for Gaussian and box filters, its size h and sigma σ (changed() on every edit)."""
+    s = state["settings"]
+    w = {
+        "filter": pn.widgets.Select(label=t("filter"), options=filter_options(lang), value=s["filter"],
+                                    css_classes=["conv-filter-select"], width=200),
+        "size": pn.widgets.IntInput(label=t("size"), value=s["size"], step=2, css_classes=["conv-size"], width=95),
+        "sigma": pn.widgets.FloatInput(label=t("sigma"), value=s["sigma"], step=0.2, start=0.1,
+                                       css_classes=["conv-sigma"], width=95),
+    }
+
+    def settings():
+        return {"filter": w["filter"].value, "size": w["size"].value, "sigma": w["sigma"].value}
+
+    def refresh():
+        name = state["settings"]["filter"]
+        w["size"].visible = name in SIZED
+        w["sigma"].visible = name == "gaussian"
+
+    for widget in w.values():
+        widget.param.watch(lambda event: changed(), "value")
+    return types.SimpleNamespace(panel=pn.Column(w["filter"], pn.Row(w["size"], w["sigma"])), refresh=refresh,
+                                 widgets=w, settings=settings)
+
+
+def kernel_view(state, t, lang, apply, say, filter_select):
+    """The main filter's kernel: a table for a preset; for my kernel, an editable 3×3 or 5×5 grid (apply(custom=))
+    and a button that copies a preset into it (then picks "custom" in `filter_select`)."""
+    w = {
+        "custom_size": pn.widgets.RadioButtonGroup(label=t("custom_size"), options={"3×3": 3, "5×5": 5},
+                                                   value=state["settings"]["custom"].shape[0],
+                                                   css_classes=["conv-custom-size"]),
+        "copy": pn.widgets.Button(label=t("copy_to_custom"), css_classes=["conv-copy-kernel"], width=200),
+    }
+    cells = pn.GridBox(ncols=state["settings"]["custom"].shape[0], css_classes=["conv-kernel-grid"])
+    table = pn.pane.HTML("", css_classes=["conv-kernel-view"], stylesheets=[TABLE_CSS])
+
+    def fill_cells():
+        k = state["settings"]["custom"]
+        cells.ncols = k.shape[0]
+        cells.objects = [cell_widget(r, c, k[r, c]) for r in range(k.shape[0]) for c in range(k.shape[1])]
+
+    def cell_widget(r, c, value):
+        cell = pn.widgets.FloatInput(value=float(value), step=0.1, width=64, css_classes=["conv-kernel-cell"])
+
+        def edited(event):
+            k = state["settings"]["custom"].copy()
+            k[r, c] = event.new if event.new is not None else 0.0
+            apply(custom=k)
+        cell.param.watch(edited, "value")
+        return cell
+
+    def resize(event):
+        if state["settings"]["custom"].shape[0] == event.new or apply(custom=identity_kernel(event.new)):
+            fill_cells()
+
+    def copy_preset(_):
+        k = state["result"]["kernels"][state["settings"]["filter"]]
+        if k is None or k.shape[0] != k.shape[1] or k.shape[0] not in CUSTOM_SIZES:
+            shape = "none" if k is None else f"{k.shape[0]}x{k.shape[1]}"
+            state["message"] = ("error", "err_settings", {"why": ("why_custom_shape", {"shape": shape})})
+            say()
+            return
+        state["settings"]["custom"] = k.astype(np.float32).copy()
+        w["custom_size"].value = k.shape[0]      # resize() sees the size already matches: keeps the copy
+        fill_cells()
+        filter_select.value = "custom"           # recomputes with the copy
+
+    def refresh():
+        name = state["settings"]["filter"]
+        table.object = kernel_html(name, state["result"]["kernels"][name], lang)
+        w["custom_size"].visible = cells.visible = name == "custom"
+        table.visible = name != "custom"                             # the grid already shows it
+        w["copy"].visible = name not in NONLINEAR and name != "custom"
+
+    w["custom_size"].param.watch(resize, "value")
+    w["copy"].on_click(copy_preset)
+    fill_cells()
+    return types.SimpleNamespace(panel=pn.Column(w["custom_size"], cells, table, w["copy"]), refresh=refresh,
+                                 widgets=w, cells=cells, table=table)
+
+
+def layer_view(state, t, lang, changed):
+    """The layer's stride, zero padding and bias (a single convolution's only), and more filters in the same
+    layer, one feature map each (changed() on every edit)."""
+    s = state["settings"]
+    w = {
+        "stride": pn.widgets.IntSlider(label=t("stride"), start=1, end=4, value=s["stride"],
+                                       css_classes=["conv-stride"], width=200),
+        "padding": pn.widgets.RadioButtonGroup(label=t("padding"), value=s["padding"],
+                                               options={t("padding_valid"): "valid", t("padding_same"): "same"},
+                                               css_classes=["conv-padding"]),
+        "bias": pn.widgets.FloatInput(label=t("bias"), value=float(s["bias"]), step=1.0,
+                                      css_classes=["conv-bias"], width=95),
+        "extra": pn.widgets.MultiChoice(label=t("extra_filters"), options=filter_options(lang),
+                                        value=list(s["extra"]), max_items=MAX_EXTRA,
+                                        css_classes=["conv-extra-filters"], width=300),
+    }
+
+    def settings():
+        return {"stride": w["stride"].value, "padding": w["padding"].value,
+                "bias": w["bias"].value if w["bias"].value is not None else 0.0, "extra": list(w["extra"].value)}
+
+    def refresh():
+        for key in ("stride", "padding", "bias"):
+            w[key].disabled = state["settings"]["filter"] in NONLINEAR
+
+    for widget in w.values():
+        widget.param.watch(lambda event: changed(), "value")
+    panel = pn.Column(w["stride"], pn.pane.HTML(f"<small>{t('padding')}</small>", margin=(0, 10)), w["padding"],
+                      w["bias"], w["extra"])
+    return types.SimpleNamespace(panel=panel, refresh=refresh, widgets=w, settings=settings)
+
+
+def plots_view(state, t, lang, select_pixel):
+    """The input and the main feature map (a click on an output pixel calls select_pixel(i, j)), with the
+    receptive field and the clicked pixel marked (mark(info)), and the layer's other feature maps."""
+    in_fig, in_src, in_map = image_plot(state["image"], "", "conv-input-plot", tools="pan,wheel_zoom,reset")
+    out_fig, out_src, out_map = image_plot(state["result"]["maps"][state["settings"]["filter"]], "",
+                                           "conv-output-plot")
+    rf_src = ColumnDataSource(rect_data(None), name="conv-receptive-field")
+    in_fig.quad(source=rf_src, left="left", right="right", top="top", bottom="bottom",
+                fill_color="red", fill_alpha=0.2, line_color="red", line_width=2)
+    px_src = ColumnDataSource(rect_data(None), name="conv-selected-pixel")
+    out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
+                 fill_alpha=0, line_color="red", line_width=2)
+    thumbs, map_sources = [], []        # the extra feature maps' figures, made when first needed
+    thumb_row = pn.Row(css_classes=["conv-feature-maps"])
+
+    def show_extra(res):
+        extra = res["names"][1:]
+        while len(thumbs) < len(extra):     # not at start: the first view stays light
+            fig, src, mapper = image_plot(res["maps"][extra[len(thumbs)]], "", "conv-feature-map", width=150,
+                                          tools="pan,wheel_zoom,reset")
+            thumbs.append((fig, src, mapper))
+            map_sources.append(src)
+            thumb_row.append(pn.pane.Bokeh(fig))
+        for n, (pane, (fig, src, mapper)) in enumerate(zip(thumb_row, thumbs)):
+            pane.visible = fig.visible = n < len(extra)   # the pane alone does not hide a figure
+            if n < len(extra):
+                show_array(fig, src, mapper, res["maps"][extra[n]])
+                fig.title.text = filter_label(lang, extra[n])
+
+    def refresh():
+        name, image = state["settings"]["filter"], state["image"]
+        show_array(in_fig, in_src, in_map, image)
+        in_fig.title.text = t("input_plot", h=image.shape[0], w=image.shape[1])
+        out = state["result"]["maps"][name]
+        show_array(out_fig, out_src, out_map, out)
+        out_fig.title.text = t("output_plot", name=filter_label(lang, name), h=out.shape[0], w=out.shape[1])
+        show_extra(state["result"])
+
+    def mark(info):
+        """The receptive field of the inspected pixel on the input, the pixel on the map (none: info is None)."""
+        rf_src.data = rect_data(info and info["rect"])
+        px_src.data = rect_data(info and {"top": info["i"], "bottom": info["i"] + 1,
+                                          "left": info["j"], "right": info["j"] + 1})
 
     def on_tap(event):
         hit = tapped_pixel(event, state["result"]["maps"][state["settings"]["filter"]].shape)
         if hit is not None:
             select_pixel(*hit)
 
-    for key in ("filter", "size", "sigma", "stride", "padding", "bias", "extra"):
-        w[key].param.watch(lambda event: apply(), "value")
-    w["image"].param.watch(on_image, "value")
-    w["upload"].param.watch(on_upload, ["value", "filename"])
-    w["custom_size"].param.watch(on_custom_size, "value")
-    w["copy"].on_click(on_copy)
     out_fig.on_event(events.Tap, on_tap)
-    fill_cells()
-    show()
-
-    controls = pn.Column(
-        w["image"], pn.pane.HTML(f"<small>{t('upload')}</small>", margin=(0, 10)), w["upload"],
-        w["filter"], pn.Row(w["size"], w["sigma"]), w["custom_size"], cells, kernel_view, w["copy"],
-        w["stride"], pn.pane.HTML(f"<small>{t('padding')}</small>", margin=(0, 10)), w["padding"], w["bias"],
-        w["extra"], width=320, css_classes=["conv-controls"])
-    plots = pn.Column(
-        message,
-        pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)),
-        thumb_row,
-        numbers, detail)
-    layout = pn.Row(controls, plots, css_classes=["conv-lab"])
     return types.SimpleNamespace(
-        layout=layout, widgets=w, cells=cells, state=state, message=message, numbers=numbers, detail=detail,
-        kernel_view=kernel_view, figures={"input": in_fig, "output": out_fig},
+        panel=pn.Column(pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)), thumb_row), refresh=refresh,
+        mark=mark, on_tap=on_tap, figures={"input": in_fig, "output": out_fig},
         sources={"input": in_src, "output": out_src, "receptive_field": rf_src, "selected": px_src,
-                 "maps": map_sources},
-        select_pixel=select_pixel, load_upload=load_upload, on_tap=on_tap, refresh=show)
+                 "maps": map_sources})
+
+
+def numbers_view(state, lang):
+    """The layer arithmetic: output shape, weights, multiplications, and what a dense layer would need."""
+    numbers = pn.pane.HTML("", css_classes=["conv-numbers"], width=PLOT_PX * 2)
+
+    def refresh():
+        numbers.object = numbers_html(state["result"]["numbers"], state["result"]["names"], lang)
+
+    return types.SimpleNamespace(panel=numbers, refresh=refresh)
+
+
+def dot_view(state, lang, mark):
+    """How the clicked output pixel (state["tap"]) was made, its receptive field marked on the plots (mark)."""
+    detail = pn.pane.HTML("", css_classes=["conv-dot-product"], stylesheets=[TABLE_CSS])
+
+    def refresh():
+        info = None
+        if state["tap"] is not None:
+            try:
+                info = inspect(state["image"], state["result"], state["settings"], *state["tap"])
+            except ValueError:
+                state["tap"] = None      # the pixel no longer exists (e.g. a larger stride)
+        mark(info)
+        detail.object = inspect_html(info, lang)
+
+    return types.SimpleNamespace(panel=detail, refresh=refresh)
+
+
+# ---------------------------------------------------------------- what the lab does
+
+def apply(lab, image=None, image_name=None, custom=None, notice=None):
+    """Recompute from the widgets (and a new image or custom kernel); keep the last good state on error."""
+    state, v = lab.state, lab.views
+    new = {**v.filter.settings(), "custom": state["settings"]["custom"] if custom is None else custom,
+           **v.layer.settings()}
+    img = state["image"] if image is None else image
+    try:
+        res = compute(img, new)
+    except ValueError as e:
+        state["message"] = ("error", "err_settings", {"why": reason(e)})
+        v.message.refresh()
+        return False
+    state.update(settings=new, result=res, image=img, message=notice, image_name=image_name or state["image_name"])
+    show(lab)
+    return True
+
+
+def show(lab):
+    """Push the current state to every view (one data change per plot)."""
+    v = lab.views
+    for view in (v.plots, v.kernel, v.numbers, v.filter, v.layer, v.message, v.dot):
+        view.refresh()
+
+
+def select_pixel(lab, i, j):
+    """What a click on output pixel (i, j) does."""
+    lab.state["tap"] = (int(i), int(j))
+    lab.views.dot.refresh()
+
+
+# ---------------------------------------------------------------- the lab
+
+def build(state, lang="en"):
+    """The lab's layout over `state` (kept across rebuilds, e.g. a language switch).
+
+    Returns a namespace: layout, widgets {name: widget}, sources {name: ColumnDataSource}, state, and the
+    callbacks tests call directly: select_pixel(i, j), load_upload(filename, bytes), on_tap(event), refresh().
+    """
+    t = functools.partial(i18n.text, lang)
+    lab = types.SimpleNamespace(state=state)
+    recompute = functools.partial(apply, lab)
+    v = lab.views = types.SimpleNamespace(message=message_view(state, lang))
+    v.image = image_view(state, t, recompute, v.message.refresh)
+    v.filter = filter_view(state, t, lang, recompute)
+    v.kernel = kernel_view(state, t, lang, recompute, v.message.refresh, v.filter.widgets["filter"])
+    v.layer = layer_view(state, t, lang, recompute)
+    v.plots = plots_view(state, t, lang, functools.partial(select_pixel, lab))
+    v.numbers, v.dot = numbers_view(state, lang), dot_view(state, lang, v.plots.mark)
+    show(lab)
+
+    controls = pn.Column(v.image.panel, v.filter.panel, v.kernel.panel, v.layer.panel,
+                         width=320, css_classes=["conv-controls"])
+    plots = pn.Column(v.message.panel, v.plots.panel, v.numbers.panel, v.dot.panel)
+    lab.layout = pn.Row(controls, plots, css_classes=["conv-lab"])
+
+    lab.widgets = {**v.image.widgets, **v.filter.widgets, **v.kernel.widgets, **v.layer.widgets}
+    lab.message, lab.numbers, lab.detail = v.message.panel, v.numbers.panel, v.dot.panel
+    lab.cells, lab.kernel_view = v.kernel.cells, v.kernel.table
+    lab.figures, lab.sources = v.plots.figures, v.plots.sources
+    lab.select_pixel, lab.on_tap = functools.partial(select_pixel, lab), v.plots.on_tap
+    lab.load_upload, lab.refresh = v.image.load_upload, functools.partial(show, lab)
+    return lab

@@ -55,7 +55,8 @@ STRINGS = {
                       "suppression, hysteresis thresholds): no single dot product makes this pixel.",
         "numbers_title": "Layer arithmetic",
         "numbers_output": "Output shape: {ho}×{wo}×{f} (k′ = {f}: one feature map per filter)",
-        "numbers_params": "Weights k′(k·h·h+1) = {formula} = {params:,} (weight sharing: every pixel uses the same filter)",
+        "numbers_params": "Weights k′(k·h·h+1) = {formula} = {params:,} "
+                          "(weight sharing: every pixel uses the same filter)",
         "numbers_mults": "Multiplications: {formula} = {mults:,}",
         "numbers_fc": "A fully connected layer on this input needs {inputs:,} input nodes; producing the same "
                       "{outputs:,} outputs would take {fc_params:,} weights.",
