@@ -6,8 +6,10 @@ Storyboard:
 2. They see the pooled map, its shape, and, for max pooling, every input pixel that won a window (red).
 3. Clicking a pooled pixel shows its window on the input and where its maximum came from.
 
-State is a plain dict; `compute` and `inspect` are pure; widgets are bound at the bottom in `build`.
+State is a plain dict; `compute` and `inspect` are pure. One view function per part (controls, plots,
+numbers, the clicked window's detail, message) returns its panel and refresh; `build` lays them out.
 """
+import functools
 import types
 
 import numpy as np
@@ -103,14 +105,11 @@ def detail_html(info, i, j, lang):
     return f"<b>({i}, {j})</b> {line}<table class='pool-window'>{rows}</table>"
 
 
-# ---------------------------------------------------------------- widgets, bound at the bottom
+# ---------------------------------------------------------------- views: each returns its panel and its refresh
+# `view` is what is on screen: the pooled input x (H, W) and its result; state holds the settings, tap, message.
 
-def build(state, conv_state, lang="en"):
-    """The lab's layout. `conv_state` is the convolution lab's state (its input and feature map).
-
-    Returns a namespace: layout, widgets, sources, state, select_pixel(i, j), refresh().
-    """
-    t = lambda key, **kw: i18n.text(lang, key, **kw)
+def controls_view(state, t):
+    """What to pool (the photo or the conv lab's feature map), max or average, the pool size and the stride."""
     s = state["settings"]
     w = {
         "source": pn.widgets.RadioButtonGroup(label=t("pool_source"), value=s["source"],
@@ -124,11 +123,17 @@ def build(state, conv_state, lang="en"):
         "stride": pn.widgets.IntSlider(label=t("pool_stride"), start=1, end=8, value=s["stride"],
                                        css_classes=["pool-stride"], width=200),
     }
-    message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["pool-message"])
-    numbers = pn.pane.HTML("", css_classes=["pool-numbers"])
-    detail = pn.pane.HTML("", css_classes=["pool-detail"], stylesheets=[TABLE_CSS])
+    panel = pn.Column(
+        pn.pane.HTML(f"<small>{t('pool_source')}</small>", margin=(0, 10)), w["source"],
+        pn.pane.HTML(f"<small>{t('pool_kind')}</small>", margin=(0, 10)), w["kind"],
+        w["size"], w["stride"], width=320, css_classes=["pool-controls"])
+    return types.SimpleNamespace(panel=panel, widgets=w)
 
-    x = source_array(conv_state, s["source"])
+
+def plots_view(state, conv_state, view, t, select_pixel):
+    """The input with max pooling's winners in red, the pooled map (a click calls select_pixel(i, j)) and, when
+    pooling a feature map, the photo; mark(info, pixel, field) draws the clicked window, winner and field."""
+    x = view["x"]
     in_fig, in_src, in_map = image_plot(x, "", "pool-input-plot", tools="pan,wheel_zoom,reset")
     win_src = ColumnDataSource({"image": [overlay_rgba(None, x.shape)], "dw": [x.shape[1]], "dh": [x.shape[0]]},
                                name="pool-argmax")
@@ -143,94 +148,143 @@ def build(state, conv_state, lang="en"):
     px_src = ColumnDataSource(rect_data(None), name="pool-selected-pixel")
     out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
                  fill_alpha=0, line_color="orange", line_width=2)
-    photo = conv_state["image"]
-    photo_fig, photo_src, photo_map = image_plot(photo, "", "pool-photo-plot", width=200, tools="pan,wheel_zoom,reset")
+    photo_fig, photo_src, photo_map = image_plot(conv_state["image"], "", "pool-photo-plot", width=200,
+                                                 tools="pan,wheel_zoom,reset")
     field_src = ColumnDataSource(rect_data(None), name="pool-photo-field")
     photo_fig.quad(source=field_src, left="left", right="right", top="top", bottom="bottom",
                    fill_color="yellow", fill_alpha=0.25, line_color="orange", line_width=2)
     photo_pane = pn.pane.Bokeh(photo_fig, visible=False)
-    view = {"x": x, "result": None}
 
-    def show_detail():
-        info = None
-        if state["tap"] is not None:
-            try:
-                info = inspect(view["x"], state["settings"], *state["tap"])
-            except ValueError:
-                state["tap"] = None
-        window_src.data = rect_data(info and info["rect"])
-        win = info and info["winner"]
-        winner_src.data = rect_data(win and {"top": win[0], "bottom": win[0] + 1, "left": win[1], "right": win[1] + 1})
-        i, j = state["tap"] or (0, 0)
-        px_src.data = rect_data(info and {"top": i, "bottom": i + 1, "left": j, "right": j + 1})
-        html = detail_html(info, i, j, lang)
-        field = None
-        if info is not None and state["settings"]["source"] == "map":
-            field, one = photo_field(conv_state, info["rect"])
-            html += field_html(field, one, lang)
-        field_src.data = rect_data(field)
-        detail.object = html
-
-    def show():
-        x, res = view["x"], view["result"]
-        out = res["output"]
+    def refresh():
+        x, out, winners = view["x"], view["result"]["output"], view["result"]["winners"]
         show_array(in_fig, in_src, in_map, x)
-        win_src.data = {"image": [overlay_rgba(res["winners"], x.shape)], "dw": [x.shape[1]], "dh": [x.shape[0]]}
-        in_fig.title.text = t("pool_input_plot" if res["winners"] is not None else "pool_input_plot_avg",
+        win_src.data = {"image": [overlay_rgba(winners, x.shape)], "dw": [x.shape[1]], "dh": [x.shape[0]]}
+        in_fig.title.text = t("pool_input_plot" if winners is not None else "pool_input_plot_avg",
                               h=x.shape[0], w=x.shape[1])
         show_array(out_fig, out_src, out_map, out)
         out_fig.title.text = t("pool_output_plot", h=out.shape[0], w=out.shape[1])
-        numbers.object = t("pool_numbers", h=x.shape[0], w=x.shape[1], ho=out.shape[0], wo=out.shape[1])
         on_map = state["settings"]["source"] == "map"
         photo_pane.visible = photo_fig.visible = on_map
         if on_map:
             show_array(photo_fig, photo_src, photo_map, conv_state["image"])
             photo_fig.title.text = t("pool_photo_plot")
-        message.visible = state["message"] is not None
-        message.object = state["message"] or ""
-        show_detail()
 
-    def refresh():
-        """Recompute from the widgets and the conv lab's current arrays; keep the last good view on error."""
-        new = {key: widget.value for key, widget in w.items()}
-        x = source_array(conv_state, new["source"])
-        try:
-            res = compute(x, new)
-        except ValueError as e:
-            state["message"] = t("err_settings", why=str(e))
-            message.object, message.visible = state["message"], True
-            return False
-        state.update(settings=new, message=None)
-        view.update(x=x, result=res)
-        show()
-        return True
-
-    def select_pixel(i, j):
-        state["tap"] = (int(i), int(j))
-        show_detail()
+    def mark(info, pixel, field):
+        window_src.data = rect_data(info and info["rect"])
+        win = info and info["winner"]
+        winner_src.data = rect_data(win and {"top": win[0], "bottom": win[0] + 1, "left": win[1], "right": win[1] + 1})
+        i, j = pixel
+        px_src.data = rect_data(info and {"top": i, "bottom": i + 1, "left": j, "right": j + 1})
+        field_src.data = rect_data(field)
 
     def on_tap(event):
         hit = tapped_pixel(event, view["result"]["output"].shape)
         if hit is not None:
             select_pixel(*hit)
 
-    for widget in w.values():
-        widget.param.watch(lambda event: refresh(), "value")
     out_fig.on_event(events.Tap, on_tap)
-    if not refresh():                     # the saved settings no longer fit (e.g. a smaller feature map)
-        view.update(x=x, result=compute(x, {**s, "size": 1, "stride": 1}))
-        show()
-
-    controls = pn.Column(
-        pn.pane.HTML(f"<small>{t('pool_source')}</small>", margin=(0, 10)), w["source"],
-        pn.pane.HTML(f"<small>{t('pool_kind')}</small>", margin=(0, 10)), w["kind"],
-        w["size"], w["stride"], width=320, css_classes=["pool-controls"])
-    plots = pn.Column(message, pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig), photo_pane), numbers, detail)
-    layout = pn.Row(controls, plots, css_classes=["pool-lab"])
     return types.SimpleNamespace(
-        layout=layout, widgets=w, state=state, view=view, message=message, numbers=numbers, detail=detail,
-        figures={"input": in_fig, "output": out_fig, "photo": photo_fig},
+        panel=pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig), photo_pane), refresh=refresh, mark=mark,
+        on_tap=on_tap, figures={"input": in_fig, "output": out_fig, "photo": photo_fig},
         sources={"input": in_src, "output": out_src, "winners": win_src, "window": window_src, "winner": winner_src,
-                 "photo": photo_src, "photo_field": field_src,
-                 "selected": px_src},
-        select_pixel=select_pixel, on_tap=on_tap, refresh=refresh)
+                 "photo": photo_src, "photo_field": field_src, "selected": px_src})
+
+
+def numbers_view(view, t):
+    """The shapes before and after: pooling has no weights and keeps the depth."""
+    numbers = pn.pane.HTML("", css_classes=["pool-numbers"])
+
+    def refresh():
+        (h, w), (ho, wo) = view["x"].shape, view["result"]["output"].shape
+        numbers.object = t("pool_numbers", h=h, w=w, ho=ho, wo=wo)
+
+    return types.SimpleNamespace(panel=numbers, refresh=refresh)
+
+
+def detail_view(state, conv_state, view, lang, mark):
+    """The clicked pooled pixel's window, its max (and where it came from) or mean, and, pooling a feature map,
+    the photo's pixels it sees; mark(info, pixel, field) draws them on the plots."""
+    detail = pn.pane.HTML("", css_classes=["pool-detail"], stylesheets=[TABLE_CSS])
+
+    def refresh():
+        info = None
+        if state["tap"] is not None:
+            try:
+                info = inspect(view["x"], state["settings"], *state["tap"])
+            except ValueError:
+                state["tap"] = None      # the pixel no longer exists (e.g. a larger pool)
+        i, j = state["tap"] or (0, 0)
+        html = detail_html(info, i, j, lang)
+        field = None
+        if info is not None and state["settings"]["source"] == "map":
+            field, one = photo_field(conv_state, info["rect"])
+            html += field_html(field, one, lang)
+        mark(info, (i, j), field)
+        detail.object = html
+
+    return types.SimpleNamespace(panel=detail, refresh=refresh)
+
+
+def message_view(state):
+    """Why the last settings did not work (the last good view stays)."""
+    message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["pool-message"])
+
+    def refresh():
+        message.visible = state["message"] is not None
+        message.object = state["message"] or ""
+
+    return types.SimpleNamespace(panel=message, refresh=refresh)
+
+
+# ---------------------------------------------------------------- what the lab does
+
+def recompute(lab, **settings):
+    """Pool with these settings and the conv lab's current arrays; on error say why and keep the last good view."""
+    x = source_array(lab.conv_state, settings["source"])
+    try:
+        res = compute(x, settings)
+    except ValueError as e:
+        lab.state["message"] = lab.t("err_settings", why=str(e))
+        lab.views.message.refresh()
+        return False
+    lab.state.update(settings=settings, message=None)
+    lab.view.update(x=x, result=res)
+    show(lab)
+    return True
+
+
+def show(lab):
+    for view in (lab.views.plots, lab.views.numbers, lab.views.message, lab.views.detail):
+        view.refresh()
+
+
+def select_pixel(lab, i, j):
+    lab.state["tap"] = (int(i), int(j))
+    lab.views.detail.refresh()
+
+
+# ---------------------------------------------------------------- the lab
+
+def build(state, conv_state, lang="en"):
+    """The lab's layout. `conv_state` is the convolution lab's state (its input and feature map).
+
+    Returns a namespace: layout, widgets, sources, state, view, select_pixel(i, j), on_tap(event), refresh().
+    """
+    t = functools.partial(i18n.text, lang)
+    x = source_array(conv_state, state["settings"]["source"])
+    lab = types.SimpleNamespace(state=state, conv_state=conv_state, t=t, view={"x": x, "result": None})
+    v = lab.views = types.SimpleNamespace(controls=controls_view(state, t), message=message_view(state))
+    v.plots = plots_view(state, conv_state, lab.view, t, functools.partial(select_pixel, lab))
+    v.numbers, v.detail = numbers_view(lab.view, t), detail_view(state, conv_state, lab.view, lang, v.plots.mark)
+    lab.refresh = lambda: recompute(lab, **{key: w.value for key, w in v.controls.widgets.items()})
+    pn.bind(functools.partial(recompute, lab), **v.controls.widgets, watch=True)
+    if not lab.refresh():                 # the saved settings no longer fit (e.g. a smaller feature map)
+        lab.view.update(x=x, result=compute(x, {**state["settings"], "size": 1, "stride": 1}))
+        show(lab)
+
+    plots = pn.Column(v.message.panel, v.plots.panel, v.numbers.panel, v.detail.panel)
+    lab.layout = pn.Row(v.controls.panel, plots, css_classes=["pool-lab"])
+    lab.widgets, lab.figures, lab.sources = v.controls.widgets, v.plots.figures, v.plots.sources
+    lab.message, lab.numbers, lab.detail = v.message.panel, v.numbers.panel, v.detail.panel
+    lab.select_pixel, lab.on_tap = functools.partial(select_pixel, lab), v.plots.on_tap
+    return lab
