@@ -1,6 +1,6 @@
-"""The CNN Playground page: a language switch and one tab per lab.
+"""The CNN Playground page: a language switch and one tab per room (Convolution, Pooling, LeNet studio).
 
-    panel serve playground/app.py          # or, in the static site, the worker calls create_app(lang)
+    panel serve playground/app.py          # or, in the static site, the worker calls create_app()
 
 `create_app(lang=None)` returns the whole page as a Panel layout. Without `lang` the language comes from
 $CNN_PLAYGROUND_LANG (the browser bootstrap may set it), the Accept-Language header under `panel serve`,
@@ -42,6 +42,16 @@ def detect_language():
     return i18n.DEFAULT
 
 
+def header_view(lang, set_language):
+    """The page title and the 한국어 / English switch (set_language(code) when it changes)."""
+    switch = pn.widgets.RadioButtonGroup(label=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
+                                         options={label: code for code, label in i18n.LANGUAGES.items()})
+    pn.bind(set_language, switch, watch=True)
+    title = pn.pane.HTML(f"<h1>{i18n.text(lang, 'title')}</h1><p>{i18n.text(lang, 'subtitle')}</p>",
+                         css_classes=["page-title"])
+    return pn.Row(title, pn.layout.HSpacer(), switch), switch
+
+
 def build_page(lang=None):
     """The page and handles for tests: layout, lang_switch, tabs, conv, pool and studio (page namespaces; pool and
     studio are built the first time their tab opens), set_language(lang)."""
@@ -64,11 +74,11 @@ def build_page(lang=None):
             page.studio = studio.create_page(page.lang, trainer=page.trainer)
             page.tabs[2] = (i18n.text(page.lang, "tab_studio"), page.studio.layout)
 
-    def on_tab(event):
-        page.active = event.new
-        if TABS[event.new] == "pool":
+    def on_tab(index):
+        page.active = index
+        if TABS[index] == "pool":
             ensure_pool()
-        elif TABS[event.new] == "studio":
+        elif TABS[index] == "studio":
             ensure_studio()
 
     def render():
@@ -79,18 +89,11 @@ def build_page(lang=None):
             page.trainer = page.studio.trainer or page.trainer
             page.studio.close()
             page.studio = None
-        page.lang_switch = pn.widgets.RadioButtonGroup(
-            label=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
-            options={label: code for code, label in i18n.LANGUAGES.items()})
-        page.lang_switch.param.watch(lambda event: set_language(event.new), "value")
+        header, page.lang_switch = header_view(lang, set_language)
         page.tabs = pn.Tabs((i18n.text(lang, "tab_conv"), page.conv.layout),
                             (i18n.text(lang, "tab_pool"), pn.Column()),
                             (i18n.text(lang, "tab_studio"), pn.Column()), css_classes=["lab-tabs"])
-        page.tabs.param.watch(on_tab, "active")
-        header = pn.Row(
-            pn.pane.HTML(f"<h1>{i18n.text(lang, 'title')}</h1><p>{i18n.text(lang, 'subtitle')}</p>",
-                         css_classes=["page-title"]),
-            pn.layout.HSpacer(), page.lang_switch)
+        pn.bind(on_tab, page.tabs.param.active, watch=True)
         page.layout.objects = [header, page.tabs]
         if page.active:
             page.tabs.active = page.active
