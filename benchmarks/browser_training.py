@@ -8,8 +8,8 @@ neighbour hurts everyone in a round alike. Prints images/s per engine (median an
 per-round ratios Pyodide/TF.js-wasm and Pyodide/ConvNetJS (medians), beside the issue's targets (>= 1.2x, >= 7x).
 
 Inputs: Pyodide 0.27.7 and its NumPy from the site build (dist/pyodide, built if missing or stale, and the
-Pyodide core cached under .cache/pyodide-core), the repository's core/ as is, and the pinned npm packages in
-benchmarks/node (package-lock.json with sha512 integrity; `npm ci` runs if node_modules is missing).
+Pyodide core in the build's cache, .cache/ or $CNN_SITE_CACHE), the repository's core/ as is, and the pinned npm
+packages in benchmarks/node (package-lock.json with sha512 integrity; `npm ci` runs if node_modules is missing).
 
     python benchmarks/browser_training.py --accuracy [--seconds 60] [--subset PATH]
 
@@ -48,8 +48,9 @@ def ensure_node_packages():
 
 def run_speed(args):
     ensure_node_packages()
-    dist = site_helpers().ensure_built()
-    opts = {"pyodideCore": str(ROOT / ".cache" / "pyodide-core"), "pyodideIndex": f"{dist / 'pyodide'}/",
+    helpers = site_helpers()
+    dist = helpers.ensure_built()
+    opts = {"pyodideCore": str(helpers.pyodide_core()), "pyodideIndex": f"{dist / 'pyodide'}/",
             "coreDir": str(ROOT / "core"), "batch": args.batch, "steps": args.steps, "rounds": args.rounds}
     proc = subprocess.run(["node", "bench.mjs", json.dumps(opts)], cwd=NODE_DIR, stdout=subprocess.PIPE, check=True,
                           text=True)

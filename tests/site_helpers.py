@@ -19,25 +19,36 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 READY = "html[data-ready='true']"
 
 
-def import_build():
+def import_sitebuild():
+    """The site build's package (sitebuild/ at the repository root) with all its parts imported."""
     sys.path.insert(0, str(ROOT))
     try:
-        import build
+        import sitebuild.assemble
+        import sitebuild.fetch
+        import sitebuild.lock
+        import sitebuild.paths
+        import sitebuild.pins
+        import sitebuild.server
+        import sitebuild.wheels
     finally:
         sys.path.remove(str(ROOT))
-    return build
+    return sitebuild
 
 
 def ensure_built():
     """dist/ as the sources say: rebuilt only when something it is made from changed (the cache makes it quick)."""
-    return import_build().build(force=False)
+    return import_sitebuild().assemble.build(force=False)
+
+
+def pyodide_core():
+    """The unpacked Pyodide npm package the build uses (pyodide.mjs for Node), in the build's cache."""
+    return import_sitebuild().fetch.pyodide_core()
 
 
 @contextlib.contextmanager
 def serve(dist, sent=None):
-    """Yields the site's base URL, http://127.0.0.1:<free port>/ (`sent`: see build.make_server)."""
-    build = import_build()
-    server = build.make_server(dist, port=0, sent=sent)
+    """Yields the site's base URL, http://127.0.0.1:<free port>/ (`sent`: see sitebuild.server.make_server)."""
+    server = import_sitebuild().server.make_server(dist, port=0, sent=sent)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

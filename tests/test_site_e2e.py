@@ -17,7 +17,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, import_build, in_ci, serve
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, import_sitebuild, in_ci, serve
 
 NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 
@@ -101,35 +101,27 @@ def checksum(image):
 # ---------------------------------------------------------------- build helpers (no download, no browser)
 
 def test_a_download_with_the_wrong_hash_is_deleted_and_refused(tmp_path):
-    build = import_build()
+    fetch = import_sitebuild().fetch
     path = tmp_path / "x.whl"
     path.write_bytes(b"not what was pinned")
     with pytest.raises(ValueError, match="x.whl: sha256"):
-        build.verified(path, "0" * 64)
+        fetch.verified(path, "0" * 64)
     assert not path.exists()
     path.write_bytes(b"pinned")
-    assert build.verified(path, hashlib.sha256(b"pinned").hexdigest()) == path
-
-
-def test_requirements_are_read_as_pyodide_sees_them():
-    build = import_build()
-    got = build.browser_requirements(['tornado>=6.2; sys_platform != "emscripten"', "Jinja2>=2.9",
-                                      'pytest; extra == "tests"', 'pywin32; platform_system == "Windows"',
-                                      "typing_extensions; python_version < '3.13'"])
-    assert got == ["jinja2", "typing-extensions"]
+    assert fetch.verified(path, hashlib.sha256(b"pinned").hexdigest()) == path
 
 
 def test_repack_drops_members_and_keeps_record_true(tmp_path):
     import base64
     import zipfile
-    build = import_build()
+    wheels = import_sitebuild().wheels
     src, dst = tmp_path / "p-1-py3-none-any.whl", tmp_path / "slim.whl"
     with zipfile.ZipFile(src, "w") as z:
         z.writestr("p/__init__.py", "x = 1\n")
         z.writestr("p/dist/big.js", "var a;" * 1000)
         z.writestr("p-1.dist-info/METADATA", "Name: p\nVersion: 1\n")
         z.writestr("p-1.dist-info/RECORD", "stale")
-    build.repack(src, dst, lambda name: name.endswith(".js"))
+    wheels.repack(src, dst, lambda name: name.endswith(".js"))
     with zipfile.ZipFile(dst) as z:
         assert sorted(z.namelist()) == ["p-1.dist-info/METADATA", "p-1.dist-info/RECORD", "p/__init__.py"]
         record = {line.split(",")[0]: line.split(",")[1] for line in z.read("p-1.dist-info/RECORD").decode().split()}
@@ -141,14 +133,14 @@ def test_repack_drops_members_and_keeps_record_true(tmp_path):
 # ---------------------------------------------------------------- the build and the server (no browser)
 
 def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(dist):
-    build = import_build()
+    sb = import_sitebuild()
     lock = json.loads((dist / "pyodide" / "pyodide-lock.json").read_text())["packages"]
-    official = json.loads((build.CACHE / "pyodide-core" / "pyodide-lock.json").read_text())["packages"]
+    official = json.loads((sb.paths.PYODIDE_CORE / "pyodide-lock.json").read_text())["packages"]
     for name, entry in lock.items():
         path = dist / "pyodide" / entry["file_name"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], name
         assert set(entry["depends"]) <= set(lock), f"{name} depends on unshipped {entry['depends']}"
-        if name in build.OFFICIAL:   # the wasm builds are byte-identical to Pyodide 0.27.7's own
+        if name in sb.pins.OFFICIAL:   # the wasm builds are byte-identical to Pyodide 0.27.7's own
             assert entry["sha256"] == official[name]["sha256"], name
     wheels = {p.name for p in (dist / "pyodide").glob("*.whl")}
     assert wheels == {e["file_name"] for e in lock.values()}
@@ -156,7 +148,7 @@ def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(dist):
     start = set(config["packages"])
     assert {"numpy", "panel", "bokeh", "cnn-playground"} <= start
     assert all(set(lock[n]["depends"]) <= start for n in start), "the start list must be closed under depends"
-    assert not start & build.LAZY, "pandas & co. stay out of the start (the first view never imports them)"
+    assert not start & sb.lock.LAZY, "pandas & co. stay out of the start (the first view never imports them)"
 
 
 def test_slim_wheels_keep_python_drop_bundled_js(dist):
@@ -170,12 +162,12 @@ def test_slim_wheels_keep_python_drop_bundled_js(dist):
 
 
 def test_page_and_worker_name_no_other_origin(dist):
-    build = import_build()
+    server = import_sitebuild().server
     for name in ("index.html", "app.js", "worker.js", "site.json"):
         text = (dist / name).read_text()
         assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", text), f"{name} names another origin"
     meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', (dist / "index.html").read_text())
-    assert meta and meta.group(1) == build.CSP, "the page's meta CSP and the server's header must agree"
+    assert meta and meta.group(1) == server.CSP, "the page's meta CSP and the server's header must agree"
 
 
 def test_server_sends_csp_gzip_and_revalidates(site, dist):

@@ -1,0 +1,89 @@
+"""Downloads: each pinned file (sitebuild.pins) fetched once into the cache and checked against its sha256.
+
+    pin("panel")      -> {"name", "version", "kind", "sha256", "file", "spec"}: a row of pins.PINS, spelled out
+    fetch("panel")    -> the verified file in CACHE/pypi (CACHE/npm for npm pins)
+    pure_wheel(name)  -> a py3-none-any wheel built here from a pinned sdist
+    pyodide_core()    -> CACHE/pyodide-core, the pinned npm package unpacked
+"""
+import hashlib
+import os
+import sys
+import tarfile
+
+from . import paths, pins
+
+PYODIDE_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "pyodide-lock.json")
+
+
+def pin(name):
+    """The row of pins.PINS named `name`, with the file it names and the spec that downloads it."""
+    row = next((r for r in pins.PINS if r[0] == name), None)
+    if row is None:
+        raise ValueError(f"pin {name!r}: not in sitebuild/pins.py")
+    name, version, kind, digest = row
+    stem = name.replace("-", "_")    # PEP 427 / 625 file names
+    file, spec = {"npm": (f"{name}-{version}.tgz", f"{name}@{version}"),
+                  "wheel": (f"{stem}-{version}-py3-none-any.whl", f"{name}=={version}"),
+                  "sdist": (f"{stem}-{version}.tar.gz", f"{name}=={version}")}[kind]
+    return {"name": name, "version": version, "kind": kind, "sha256": digest, "file": file, "spec": spec}
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verified(path, expected):
+    """`path` if its sha256 is `expected`; a mismatch deletes the file and raises (never ship a wrong byte)."""
+    got = sha256(path)
+    if got != expected:
+        path.unlink()
+        raise ValueError(f"{path.name}: sha256 {got}, expected {expected}; deleted, rerun to download again")
+    return path
+
+
+def fetch(name):
+    """The pinned file `name` names, downloaded once into the cache, checked every time."""
+    p = pin(name)
+    folder = paths.CACHE / ("npm" if p["kind"] == "npm" else "pypi")
+    path = folder / p["file"]
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        if p["kind"] == "npm":
+            paths.run("npm", "pack", "--silent", p["spec"], cwd=folder)
+        else:
+            kind = ["--no-binary=:all:"] if p["kind"] == "sdist" else [
+                "--only-binary=:all:", "--python-version", pins.PYTHON, "--implementation", "py", "--abi", "none",
+                "--platform", "any"]
+            paths.run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", *kind, "-d", folder, p["spec"])
+    return verified(path, p["sha256"])
+
+
+def pure_wheel(name):
+    """A py3-none-any wheel built from the pinned sdist `name` with its BUILD_ENV; cached under the sdist's hash."""
+    sdist = fetch(name)
+    out = paths.CACHE / "built" / pin(name)["sha256"][:16]
+    wheels = sorted(out.glob("*-py3-none-any.whl"))
+    if not wheels:
+        paths.run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, sdist,
+                  env={**os.environ, **pins.BUILD_ENV.get(name, {})})
+        wheels = sorted(out.glob("*-py3-none-any.whl"))
+        if not wheels:
+            raise ValueError(f"{sdist.name}: the build did not give a pure py3-none-any wheel: {list(out.iterdir())}")
+    return wheels[0]
+
+
+def pyodide_core():
+    """The pinned Pyodide npm package unpacked into paths.PYODIDE_CORE (once); returns that folder."""
+    tgz = fetch("pyodide")
+    core = paths.PYODIDE_CORE
+    if not (core / "pyodide-lock.json").exists():
+        core.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tgz) as t:
+            for name in PYODIDE_FILES:          # the lock last: its presence says the rest is there
+                (core / name).write_bytes(t.extractfile(f"package/{name}").read())
+    return core
