@@ -445,3 +445,28 @@ def test_the_app_imports_nothing_the_browser_lacks():
             "bad = [m for m in ('scipy', 'skimage', 'PIL', 'jax', 'torch') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_the_readme_names_every_css_hook_and_data_source_the_page_has():
+    """playground/README.md's hooks table is what e2e tests and benchmarks rely on: it must match the page."""
+    import re
+    from bokeh.models import ColumnDataSource
+    page = app.build_page("en")
+    page.conv.widgets["extra"].value = ["sobel_y"]                  # the extra feature maps are made on demand
+    page.tabs.active = 1
+    page.tabs.active = 2
+    classes, sources = set(), set()
+    for layout in (page.layout, page.pool.layout, page.studio.layout):
+        for model in layout.get_root().references():
+            classes.update(getattr(model, "css_classes", None) or [])
+            if isinstance(model, ColumnDataSource) and model.name:
+                sources.add(model.name)
+    classes -= {"alert", "alert-danger", "alert-info", "markdown", "solid"}     # Panel's own
+    readme = open(os.path.join(ROOT, "playground", "README.md"), encoding="utf-8").read()
+    hooks = readme[readme.index("## Stable hooks"):readme.index("## Tests")]
+    table = {name for row in hooks.splitlines() if row.startswith("| `")
+             for name in re.findall(r"`([a-z0-9-]+)`", row.split("|")[1])}
+    named = hooks[hooks.index("Named data sources:"):]
+    named = set(re.findall(r"`([a-z0-9-]+)`", named[:named.index("\n\n")]))
+    assert sorted(table - classes) == [] and sorted(classes - table) == []
+    assert sorted(named - sources) == [] and sorted(sources - named) == []
