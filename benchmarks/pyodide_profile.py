@@ -14,7 +14,7 @@ shapes:  every matrix product of one LeNet-5 step at this batch, timed through e
          (np.einsum with both operand orders, np.dot, np.matmul), GFLOP/s per shape. C3's rows are the products
          of its "exact" layout, which the "fft" layout replaced (see convs).
 convs:   each of LeNet-5's convolutions (forward with relu, then backward) through every layout that applies,
-         and the one conv.py picks (its cost model, core.conv._fft_pays).
+         and the one conv.py picks (conv_fast.pick_layout, the cost model).
 layers:  the training step's time per layer (forward, backward), the loss and the optimizer, without cProfile's
          overhead (which inflates Python-heavy code): ms per step.
 run:     any Python file, with the repository's core/ importable (for one-off experiments).
@@ -159,10 +159,9 @@ print(f"  {'the rest (loss, model loop)':<20} {rest:6.2f}")
 """
 
 CONVS = TIMING + r"""
-from core import conv
+from core import arithmetic, conv, conv_fast
 
 rng = np.random.default_rng(0)
-picked = conv._layout
 print(f"LeNet-5 convolutions at batch {B}: forward (relu) + backward, ms")
 for name, hw, kernel, need_dx in [("C1", 32, (5, 5, 1, 6), False), ("C3", 14, (5, 5, 6, 16), True),
                                   ("C5", 5, (5, 5, 16, 120), True)]:
@@ -173,17 +172,15 @@ for name, hw, kernel, need_dx in [("C1", 32, (5, 5, 1, 6), False), ("C3", 14, (5
     chosen = cache["layout"]
     dout = rng.standard_normal(out.shape).astype(np.float32)
 
-    def step():
-        _, c = conv.conv2d_forward(x, k, b, relu=True)
+    def step(layout):
+        _, c = conv.conv2d_forward(x, k, b, relu=True, layout=layout)
         conv.conv2d_backward(dout, c, need_dx)
 
     times = {}
-    for layout in ("rows", "shift", "exact", "fft"):
-        conv._layout = lambda *a, layout=layout: layout
-        if layout in ("shift", "exact") and hw - kernel[0] + 1 < 2:
-            continue                               # one output pixel: only rows (and fft) apply
-        times[layout] = best(step) * 1e3
-    conv._layout = picked
+    for layout in ("rows", *conv_fast.LAYOUTS):
+        if layout in ("shift", "exact") and arithmetic.output_length(hw, kernel[0], 1, "valid") < 2:
+            continue                               # one output pixel: only rows (and fft) are worth timing
+        times[layout] = best(lambda: step(layout)) * 1e3
     print(f"  {name} {B}x{hw}x{hw}x{kernel[2]} * {kernel}: " +
           ", ".join(f"{lay} {t:.2f}" for lay, t in times.items()) + f"; picked: {chosen}")
 """

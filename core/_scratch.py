@@ -1,5 +1,5 @@
 """Scratch memory for the large temporaries of convolution, handed back and forth instead of allocated anew.
-Private to the convolution layouts (nothing outside core/conv*.py should take or give buffers).
+Private to the fast convolution layouts in core/conv_fast.py (nothing else should take or give buffers).
 
 Why: a fresh array of a few megabytes is mapped from the kernel page by page on first touch; in a LeNet-5 training
 step that cost 25-40% of the time (measured, docs/benchmarks.md). A buffer returns here only when its user is

@@ -58,6 +58,29 @@ def output_length(n, k, stride, padding):
     return span // stride + 1 if span >= 0 else 0
 
 
+def output_hw(input_hw, window, stride, padding="valid"):
+    """(Ho, Wo) of a window (kh, kw) sliding at stride (sh, sw) over (H, W): output_length along each axis.
+    "valid" (the default) for an input that is already padded."""
+    return (output_length(input_hw[0], window[0], stride[0], padding),
+            output_length(input_hw[1], window[1], stride[1], padding))
+
+
+def window_pads(input_hw, window, stride, padding, owner, what):
+    """The zero padding ((top, bottom), (left, right)) for a window (kh, kw) sliding over (H, W), or ValueError
+    naming `owner` when the window does not fit the padded input even once (`what` names the window: "kernel")."""
+    pads = tuple(pad_amounts(n, k, s, padding) for n, k, s in zip(input_hw, window, stride))
+    if any(n + before + after < k for n, k, (before, after) in zip(input_hw, window, pads)):
+        raise ValueError(f"{owner}: {what} {window[0]}x{window[1]} is larger than the input "
+                         f"{input_hw[0]}x{input_hw[1]} (padding={padding!r}); use padding='same' or a smaller {what}")
+    return pads
+
+
+def tiles(input_hw, window, stride):
+    """True when the windows cover (H, W) exactly, every pixel in one window and no window overlapping another:
+    along each axis the window steps by its own size and that size divides the axis, or one window spans it."""
+    return all(n % k == 0 and (s == k or n == k) for n, k, s in zip(input_hw, window, stride))
+
+
 def conv_params(kernel_size, in_channels, filters, use_bias=True):
     """k'(k*h*w + 1): every filter has h*w*k weights and one bias (weight sharing)."""
     kh, kw = kernel_size

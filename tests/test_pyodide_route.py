@@ -3,7 +3,7 @@ element-wise steps use the forms that are fast in WebAssembly) give the same num
 import numpy as np
 import pytest
 
-from core import activations, backend, conv, pooling
+from core import activations, backend, conv, conv_fast, pooling
 
 
 @pytest.fixture
@@ -160,11 +160,11 @@ def test_fft_layout_is_chosen_where_it_pays(monkeypatch):
     lenet = {"C1": ((28, 28), (32, 32), (5, 5, 1, 6)), "C3": ((10, 10), (14, 14), (5, 5, 6, 16)),
              "C5": ((1, 1), (5, 5), (5, 5, 16, 120)), "3x3": ((12, 12), (14, 14), (3, 3, 6, 16))}
     monkeypatch.setattr(backend, "WASM", True)
-    assert {name: conv._layout((1, 1), *a) for name, a in lenet.items()} == \
+    assert {name: conv_fast.pick_layout((1, 1), *a) for name, a in lenet.items()} == \
         {"C1": "exact", "C3": "fft", "C5": "rows", "3x3": "exact"}
-    assert conv._layout((2, 2), *lenet["C3"]) == "rows"
+    assert conv_fast.pick_layout((2, 2), *lenet["C3"]) == "rows"
     monkeypatch.setattr(backend, "WASM", False)
-    assert conv._layout((1, 1), *lenet["C3"]) == "shift"
+    assert conv_fast.pick_layout((1, 1), *lenet["C3"]) == "shift"
 
 
 def test_lenet_training_step_agrees_across_routes_in_float32(monkeypatch):
