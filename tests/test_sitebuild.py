@@ -153,23 +153,24 @@ OFFICIAL_INFO = {"abi_version": "2024_0", "arch": "wasm32", "platform": "emscrip
                  "version": "0.27.7"}
 
 
-def official_lock(folder, wheel):
-    """A Pyodide-style lock listing the official `wheel` (and one package the site does not ship)."""
+def official_lock(tmp_path):
+    """A folder holding one official wheel, and a Pyodide-style lock listing it (and one package the site does not
+    ship): (folder, wheel, lock path, the wheel's entry)."""
+    pkg = tmp_path / "pyodide"
+    pkg.mkdir()
+    wheel = pkg / "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+    wheel.write_bytes(b"official build")
     entry = {"name": "numpy", "version": "2.0.2", "file_name": wheel.name, "install_dir": "site",
              "sha256": sha(wheel.read_bytes()), "package_type": "package", "imports": ["numpy"], "depends": [],
              "unvendored_tests": True}
     other = dict(entry, name="scipy", file_name="scipy-1.0-cp312-cp312-pyodide_2024_0_wasm32.whl")
-    path = Path(folder) / "official-lock.json"
+    path = tmp_path / "official-lock.json"
     path.write_text(json.dumps({"info": OFFICIAL_INFO, "packages": {"numpy": entry, "scipy": other}}))
-    return path, entry
+    return pkg, wheel, path, entry
 
 
 def test_lock_for_a_few_fake_wheels(tmp_path):
-    pkg = tmp_path / "pyodide"
-    pkg.mkdir()
-    numpy = pkg / "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
-    numpy.write_bytes(b"official build")
-    lock_in, numpy_entry = official_lock(tmp_path, numpy)
+    pkg, numpy, lock_in, numpy_entry = official_lock(tmp_path)
     alpha = make_wheel(pkg, "alpha", "1.0", [
         "beta>=2", "numpy", 'tornado>=6; sys_platform != "emscripten"', 'pytest; extra == "tests"',
         "nh3", "pandas", "typing-extensions; python_version < '3.13'", "zeta; python_version >= '3.13'"])
@@ -194,11 +195,7 @@ def test_lock_for_a_few_fake_wheels(tmp_path):
 
 
 def test_lock_refuses_a_dependency_that_does_not_ship(tmp_path):
-    pkg = tmp_path / "pyodide"
-    pkg.mkdir()
-    numpy = pkg / "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
-    numpy.write_bytes(b"official build")
-    lock_in, _ = official_lock(tmp_path, numpy)
+    pkg, numpy, lock_in, _ = official_lock(tmp_path)
     with pytest.raises(ValueError, match=r"not shipped: \['gamma'\]"):
         sb.lock.write(pkg, lock_in, [numpy], [make_wheel(pkg, "alpha", "1.0", ["gamma"])])
     stray = pkg / "pillow-10.2.0-cp312-cp312-pyodide_2024_0_wasm32.whl"
