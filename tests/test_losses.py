@@ -1,4 +1,4 @@
-"""Loss definitions (DESIGN.md): values on known inputs, stability, and how they relate."""
+"""Loss definitions (docs/api.md, Losses): values on known inputs, stability, and how they relate."""
 import numpy as np
 import pytest
 
