@@ -224,8 +224,7 @@ def layer_numbers(input_hw, kernels, settings):
             sizes[k.shape] = sizes.get(k.shape, 0) + 1
     groups, params, mults, outputs = [], 0, 0, 0
     for (kh, kw), count in sizes.items():
-        ho = arithmetic.output_length(h, kh, settings["stride"], settings["padding"])
-        wo = arithmetic.output_length(w, kw, settings["stride"], settings["padding"])
+        ho, wo = arithmetic.output_hw((h, w), (kh, kw), (settings["stride"],) * 2, settings["padding"])
         groups.append((kh, kw, count, ho, wo))
         params += arithmetic.conv_params((kh, kw), channels, count)
         mults += arithmetic.conv_mults((ho, wo), (kh, kw), channels, count)
