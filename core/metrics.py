@@ -1,7 +1,8 @@
 """Classification metrics: accuracy, the confusion matrix, which examples were missed, per-class recall.
 
     pred = logits.argmax(axis=1)
-    metrics.accuracy(y, pred)                  # fraction correct
+    metrics.accuracy(y, pred)                  # fraction correct (pred may also be the logits)
+    metrics.count_correct(y, logits)           # how many: what a training loop sums over batches
     cm = metrics.confusion_matrix(y, pred, 10)  # cm[true, predicted] = count
     metrics.misclassified(y, pred)             # indices of the mistakes, in order
 
@@ -31,8 +32,16 @@ def _pair(y_true, y_pred):
     return t, p
 
 
+def count_correct(y_true, y_pred):
+    """How many examples' predicted class is the true one (an int): the sum that running accuracies add up."""
+    t, p = _pair(y_true, y_pred)
+    return int((t == p).sum())
+
+
 def accuracy(y_true, y_pred):
-    """Fraction of examples whose predicted class is the true one (0.0 for no examples)."""
+    """Fraction of examples whose predicted class is the true one (0.0 for no examples).
+
+    y_pred may be class indices (N,) or scores/logits (N, K): their argmax is the prediction."""
     t, p = _pair(y_true, y_pred)
     return float((t == p).mean()) if t.size else 0.0
 

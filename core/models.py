@@ -14,13 +14,14 @@ import zipfile
 import numpy as np
 
 from . import layers as L
-from . import losses, optimizers
+from . import losses, metrics, optimizers, step
 
 FORMAT = "cnn-playground-weights/1"
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN/inf loss. `.params` holds the last parameters whose loss was finite."""
+    """Training diverged: a NaN/inf loss, or one grown past core.step's limit. `.params` holds the last good params
+    (those whose loss passed the check)."""
 
     def __init__(self, message, params, history):
         super().__init__(message)
@@ -238,22 +239,22 @@ class Model:
     def evaluate(self, params, x, y, loss="categorical_crossentropy", batch_size=256, **loss_kwargs):
         """(mean loss, accuracy) over x, y in batches."""
         loss_fn = losses.get(loss, **loss_kwargs)
-        total, correct = 0.0, 0
+        total, predicted = 0.0, []
         for i in range(0, len(x), batch_size):
             out = self.apply(params, x[i:i + batch_size])
-            yb = y[i:i + batch_size]
-            total += float(loss_fn(out, yb)[0]) * len(out)
-            labels = yb.argmax(axis=1) if np.ndim(yb) == 2 else yb
-            correct += int((out.argmax(axis=1) == labels).sum())
-        return total / len(x), correct / len(x)
+            total += float(loss_fn(out, y[i:i + batch_size])[0]) * len(out)
+            predicted.append(out.argmax(axis=1))
+        return total / len(x), metrics.accuracy(y, np.concatenate(predicted))
 
     def fit(self, x, y, epochs=1, batch_size=32, optimizer="adam", loss="categorical_crossentropy",
             validation_data=None, callbacks=(), params=None, seed=0, shuffle=True, **loss_kwargs):
         """Train with shuffled mini-batches; returns a History (per-epoch loss/accuracy, val_* with validation_data).
 
-        Starts from `params`, else model.params, else model.init(seed). model.params always holds the latest params
-        whose loss was finite. Callbacks are objects with any of on_train_batch_end(step, logs) and
-        on_epoch_end(epoch, logs); one may set model.stop_training = True. A NaN/inf loss raises NonFiniteLossError.
+        Starts from `params`, else model.params, else model.init(seed). model.params always holds the last good
+        params. Callbacks are objects with any of on_train_batch_end(step, logs) and on_epoch_end(epoch, logs); one
+        may set model.stop_training = True. Each batch is one core.step.train_step; a loss that diverges (NaN/inf,
+        or more than core.step.DIVERGE_FACTOR times the run's first) raises NonFiniteLossError, keeping the last
+        good params.
         """
         x, y = np.asarray(x), np.asarray(y)
         if len(x) != len(y):
@@ -271,36 +272,34 @@ class Model:
         history = History()
         self.stop_training = False
         steps = math.ceil(len(x) / batch_size)
+        limit = None                  # the divergence limit, set by the run's first loss
         for epoch in range(epochs):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             seen, total, correct = 0, 0.0, 0
-            for step in range(steps):
-                idx = order[step * batch_size:(step + 1) * batch_size]
-                xb, yb = x[idx], y[idx]
-                with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, plainly
-                    outs, caches = self.forward(params, xb, True, rng)
-                    value, dout = loss_fn(outs[-1], yb)
-                value = float(value)
-                if not math.isfinite(value):
+            for i in range(steps):
+                idx = order[i * batch_size:(i + 1) * batch_size]
+                good = params
+                try:
+                    params, state, batch = step.train_step(self, opt, loss_fn, params, state, x[idx], y[idx], rng,
+                                                           limit)
+                except step.Diverged as e:
                     history.params = self.params
-                    raise NonFiniteLossError(
-                        f"training stopped: the loss became {value} at epoch {epoch + 1}, batch {step + 1} "
-                        f"(often a learning rate that is too high); params are kept at their last finite values",
-                        self.params, history)
-                self.params = params          # their loss was finite: the last good params
-                grads = self.backward(params, dout, caches)
-                params, state = opt.update(grads, state, params)
-                labels = yb.argmax(axis=1) if yb.ndim == 2 else yb
-                correct += int((outs[-1].argmax(axis=1) == labels).sum())
-                seen += len(idx)
-                total += value * len(idx)
+                    where = f"epoch {epoch + 1}, batch {i + 1}"
+                    raise NonFiniteLossError(f"{step.diverged_message(e.loss, where)}; params are kept at their "
+                                             f"last good values", self.params, history) from None
+                self.params = good            # their loss passed the check: the last good params
+                limit = step.loss_limit(batch["loss"], limit)
+                seen += batch["count"]
+                total += batch["loss"] * batch["count"]
+                correct += batch["correct"]
                 for cb in callbacks:
                     if hasattr(cb, "on_train_batch_end"):
-                        cb.on_train_batch_end(step, {"loss": value, "epoch": epoch, "seen": seen, "steps": steps})
+                        cb.on_train_batch_end(i, {"loss": batch["loss"], "epoch": epoch, "seen": seen,
+                                                  "steps": steps})
                 if self.stop_training:
                     break
             # params after the last update are only "good" once a finite loss confirms them; keep both honest:
-            if all(np.isfinite(a).all() for layer in params.values() for a in layer.values()):
+            if step.all_finite(params):
                 self.params = params
             logs = {"loss": total / seen, "accuracy": correct / seen}
             if validation_data is not None:

@@ -3,9 +3,16 @@
     opt = Adam(learning_rate=1e-3)
     state = opt.init(params)                          # plain dicts of arrays: print it, save it
     params, state = opt.update(grads, state, params)  # pure: nothing hidden in the object
+    opt = get("nesterov", learning_rate=0.01, momentum=0.9)      # by name, as the CLIs and the studio ask
+    opt = SGD(cosine_decay(0.1, total_steps=1000))    # a schedule: the rate of step t is schedule(t)
 
+A learning rate is a number or a schedule, a function step -> rate (optax's way). With a schedule the state
+holds the step count ("count"), so `update` needs nothing from outside and steps the same under jax.jit.
 The math uses array operators only, so the same code steps NumPy and JAX arrays (and runs under jit).
 """
+import inspect
+import math
+
 import numpy as np
 
 
@@ -28,34 +35,92 @@ def _zeros(tree, fill=0.0):
     return tree_map(lambda p: p * 0 + fill, tree)
 
 
-def _check_lr(learning_rate, name):
-    if not learning_rate > 0:
-        raise ValueError(f"{name}: learning_rate must be > 0, got {learning_rate}")
+def _host_scalar(x):
+    # A NumPy scalar would promote float32 params to float64 (NEP 50); a Python float does not. JAX values stay.
+    return float(x) if isinstance(x, (np.ndarray, np.generic)) else x
 
+
+def _namespace(x):
+    """The array library of x: jax.numpy for a traced JAX value, NumPy for everything else."""
+    return x.__array_namespace__() if hasattr(x, "__array_namespace__") else np
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+
+def cosine_decay(peak, total_steps, floor_ratio=0.1):
+    """A schedule: step t -> floor + (peak - floor) * (1 + cos(pi * min(t, total_steps) / total_steps)) / 2.
+
+    floor = peak * floor_ratio (nanoGPT's min_lr is a tenth of the peak; optax.cosine_decay_schedule's alpha).
+    Step 0 (the first update) uses peak; from total_steps on, the floor.
+    """
+    _check_number(peak, "cosine_decay: peak")
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+        raise ValueError(f"cosine_decay: total_steps must be a whole number >= 1, got {total_steps!r}")
+    if isinstance(floor_ratio, bool) or not isinstance(floor_ratio, (int, float)) or not 0 <= floor_ratio <= 1:
+        raise ValueError(f"cosine_decay: floor_ratio must be a number in [0, 1], got {floor_ratio!r}")
+    floor = peak * floor_ratio
+
+    def schedule(step):
+        xp = _namespace(step)
+        t = xp.minimum(step, total_steps)
+        return _host_scalar(floor + (peak - floor) * (1 + xp.cos(math.pi * t / total_steps)) / 2)
+
+    schedule.peak, schedule.floor, schedule.total_steps = peak, floor, total_steps   # for messages and logs
+    return schedule
+
+
+def _check_number(value, name, lo=0.0, hi=math.inf, lo_open=True, hi_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    below = value <= lo if lo_open else value < lo
+    above = value >= hi if hi_open else value > hi
+    if not math.isfinite(value) or below or above:
+        where = (f"{'>' if lo_open else '>='} {lo:g}" if hi == math.inf else
+                 f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}")
+        raise ValueError(f"{name} must be a finite number {where}, got {value!r}")
+
+
+def _check_lr(learning_rate, name):
+    if not callable(learning_rate):
+        _check_number(learning_rate, f"{name}: learning_rate")
+
+
+def _schedule_state(learning_rate):
+    """The step count a schedule reads; nothing for a constant rate (so its state stays as it always was)."""
+    return {"count": np.zeros((), np.int32)} if callable(learning_rate) else {}
+
+
+def _rate(learning_rate, state):
+    """(this step's learning rate, the schedule part of the next state)."""
+    if not callable(learning_rate):
+        return learning_rate, {}
+    return learning_rate(state["count"]), {"count": state["count"] + 1}
+
+
+# ---------------------------------------------------------------- the optimizers
 
 class SGD:
     """w -= lr * g; with momentum m: v = m*v + g, w -= lr * v (nesterov: w -= lr * (g + m*v)). Keras: lr 0.01."""
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         _check_lr(learning_rate, "SGD")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
-        self.learning_rate, self.momentum, self.nesterov = learning_rate, momentum, nesterov
+        _check_number(momentum, "SGD: momentum", 0.0, 1.0, lo_open=False)
+        self.learning_rate, self.momentum, self.nesterov = learning_rate, momentum, bool(nesterov)
 
     def init(self, params):
-        return {"velocity": _zeros(params)} if self.momentum else {}
+        return {**_schedule_state(self.learning_rate), **({"velocity": _zeros(params)} if self.momentum else {})}
 
     def update(self, grads, state, params):
-        lr, m = self.learning_rate, self.momentum
+        (lr, schedule), m = _rate(self.learning_rate, state), self.momentum
         if not m:
-            return tree_map(lambda p, g: p - lr * g, params, grads), state
+            return tree_map(lambda p, g: p - lr * g, params, grads), schedule
 
         def step(p, g, v):
             v = m * v + g
             return p - lr * ((g + m * v) if self.nesterov else v), v
 
         params, velocity = tree_unzip(tree_map(step, params, grads, state["velocity"]), 2)
-        return params, {"velocity": velocity}
+        return params, {**schedule, "velocity": velocity}
 
 
 class Adagrad:
@@ -63,21 +128,23 @@ class Adagrad:
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         _check_lr(learning_rate, "Adagrad")
+        _check_number(initial_accumulator_value, "Adagrad: initial_accumulator_value", lo_open=False)
+        _check_number(epsilon, "Adagrad: epsilon")
         self.learning_rate, self.initial_accumulator_value, self.epsilon = \
             learning_rate, initial_accumulator_value, epsilon
 
     def init(self, params):
-        return {"accumulator": _zeros(params, self.initial_accumulator_value)}
+        return {**_schedule_state(self.learning_rate), "accumulator": _zeros(params, self.initial_accumulator_value)}
 
     def update(self, grads, state, params):
-        lr, eps = self.learning_rate, self.epsilon
+        (lr, schedule), eps = _rate(self.learning_rate, state), self.epsilon
 
         def step(p, g, acc):
             acc = acc + g * g
             return p - lr * g / (acc + eps) ** 0.5, acc
 
         params, acc = tree_unzip(tree_map(step, params, grads, state["accumulator"]), 2)
-        return params, {"accumulator": acc}
+        return params, {**schedule, "accumulator": acc}
 
 
 class RMSprop:
@@ -85,25 +152,26 @@ class RMSprop:
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
         _check_lr(learning_rate, "RMSprop")
-        if not 0 <= rho < 1:
-            raise ValueError(f"RMSprop: rho must be in [0, 1), got {rho}")
+        _check_number(rho, "RMSprop: rho", 0.0, 1.0, lo_open=False)
+        _check_number(momentum, "RMSprop: momentum", 0.0, 1.0, lo_open=False)
+        _check_number(epsilon, "RMSprop: epsilon")
         self.learning_rate, self.rho, self.momentum, self.epsilon = learning_rate, rho, momentum, epsilon
 
     def init(self, params):
-        state = {"average": _zeros(params)}
+        state = {**_schedule_state(self.learning_rate), "average": _zeros(params)}
         if self.momentum:
             state["momentum"] = _zeros(params)
         return state
 
     def update(self, grads, state, params):
-        lr, rho, m, eps = self.learning_rate, self.rho, self.momentum, self.epsilon
+        (lr, schedule), rho, m, eps = _rate(self.learning_rate, state), self.rho, self.momentum, self.epsilon
         if not m:
             def step(p, g, avg):
                 avg = rho * avg + (1 - rho) * g * g
                 return p - lr * g / (avg + eps) ** 0.5, avg
 
             params, avg = tree_unzip(tree_map(step, params, grads, state["average"]), 2)
-            return params, {"average": avg}
+            return params, {**schedule, "average": avg}
 
         def step_m(p, g, avg, v):
             avg = rho * avg + (1 - rho) * g * g
@@ -111,28 +179,30 @@ class RMSprop:
             return p - v, avg, v
 
         params, avg, v = tree_unzip(tree_map(step_m, params, grads, state["average"], state["momentum"]), 3)
-        return params, {"average": avg, "momentum": v}
+        return params, {**schedule, "average": avg, "momentum": v}
 
 
 class Adam:
     """Kingma & Ba: moving averages of g and g^2, bias-corrected. Keras: lr 0.001, beta_1 0.9, beta_2 0.999, eps 1e-7.
 
-    eps is added to sqrt(v_hat) as in the paper (and optax, PyTorch).
+    eps is added to sqrt(v_hat) as in the paper (and optax, PyTorch). Its step count also drives a schedule.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         _check_lr(learning_rate, "Adam")
+        _check_number(beta_1, "Adam: beta_1", 0.0, 1.0, lo_open=False)
+        _check_number(beta_2, "Adam: beta_2", 0.0, 1.0, lo_open=False)
+        _check_number(epsilon, "Adam: epsilon")
         self.learning_rate, self.beta_1, self.beta_2, self.epsilon = learning_rate, beta_1, beta_2, epsilon
 
     def init(self, params):
         return {"count": np.zeros((), np.int32), "m": _zeros(params), "v": _zeros(params)}
 
     def update(self, grads, state, params):
-        lr, b1, b2, eps = self.learning_rate, self.beta_1, self.beta_2, self.epsilon
+        lr, _ = _rate(self.learning_rate, state)          # the schedule reads the steps taken before this one
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         count = state["count"] + 1
-        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
-        if isinstance(c1, (np.ndarray, np.generic)):
-            c1, c2 = float(c1), float(c2)   # NumPy scalars would promote float32 params to float64
+        c1, c2 = _host_scalar(1 - b1 ** count), _host_scalar(1 - b2 ** count)
 
         def step(p, g, m, v):
             m = b1 * m + (1 - b1) * g
@@ -143,14 +213,37 @@ class Adam:
         return params, {"count": count, "m": m, "v": v}
 
 
-NAMES = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+# ---------------------------------------------------------------- by name
+
+def _sgd_with_momentum(nesterov):
+    def make(learning_rate=0.01, momentum=0.9):
+        return SGD(learning_rate, momentum=momentum, nesterov=nesterov)
+    return make
 
 
-def get(optimizer, **kwargs):
-    """An optimizer object, or one made from its Keras name ("sgd", "adagrad", "rmsprop", "adam") and kwargs."""
+NAMES = {"sgd": SGD, "momentum": _sgd_with_momentum(False), "nesterov": _sgd_with_momentum(True),
+         "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+
+
+def get(optimizer, **settings):
+    """An optimizer object as it is, or one made from its name and settings (Keras' names and defaults).
+
+    "sgd", "adagrad", "rmsprop", "adam"; "momentum" and "nesterov" are SGD with momentum (default 0.9), without
+    and with Nesterov's look-ahead. settings are the class's arguments (learning_rate may be a schedule).
+    ValueError for an unknown name or a setting the optimizer does not take.
+    """
     if hasattr(optimizer, "init") and hasattr(optimizer, "update"):
+        if settings:
+            raise ValueError(f"optimizers.get: settings {sorted(settings)} given with an optimizer object; "
+                             f"pass them to its constructor instead")
         return optimizer
-    key = str(optimizer).lower()
+    key = optimizer.lower() if isinstance(optimizer, str) else None
     if key not in NAMES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(NAMES)}")
-    return NAMES[key](**kwargs)
+    make = NAMES[key]
+    names = list(inspect.signature(make).parameters)
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        takes = ", ".join(names)
+        raise ValueError(f"optimizer {key!r} has no setting {', '.join(map(repr, unknown))}; it takes {takes}")
+    return make(**settings)

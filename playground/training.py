@@ -7,10 +7,11 @@
         trainer.step(max_batches=8)                # the page calls this from a periodic callback
     trainer.pause(); trainer.resume(); trainer.stop(); trainer.reset()
 
-States: ready -> running <-> paused; running -> done (all epochs), stopped (the user), diverged (a NaN/inf loss,
-or one DIVERGE_FACTOR times its start: the last good params are restored). start() from ready/stopped/done/diverged
-trains `epochs` more epochs from the current params; reset() draws fresh weights. Nothing here computes numerics of its own: the model, losses,
-optimizers, data subsets and metrics are core's. Bad input raises ValueError and leaves every field unchanged.
+States: ready -> running <-> paused; running -> done (all epochs), stopped (the user), diverged (core.step's rule:
+a NaN/inf loss, or one DIVERGE_FACTOR = 1000 times the run's first; the last good params are restored). start() from
+ready/stopped/done/diverged trains `epochs` more epochs from the current params; reset() draws fresh weights.
+Nothing here computes numerics of its own: each batch is core.step.train_step, and the model, losses, optimizers,
+data subsets and metrics are core's. Bad input raises ValueError and leaves every field unchanged.
 """
 import io
 import math
@@ -18,19 +19,19 @@ import time
 
 import numpy as np
 
-from core import datasets, losses, metrics, models, optimizers
+from core import datasets, losses, metrics, models, optimizers, step
 from . import studio_arch
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+# The optimizers the page offers (core's names) and which of the page's settings each one takes.
+OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "adagrad": (),
+                      "rmsprop": ("rho",), "adam": ("beta_1", "beta_2")}
+OPTIMIZERS = tuple(OPTIMIZER_SETTINGS)
 LOSSES = ("categorical_crossentropy", "mse", "focal")
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001}
 MINORITY = (5, 6, 7, 8, 9)      # the imbalanced option keeps KEEP of these digits' training examples
 KEEP = 0.1
 VAL_SIZE = 500                  # test images checked during training (all of them at the end of each epoch)
 LOG_EVERY = 10                  # batches per point of the training curve
-# A loss this many times its value at the start of a run (at least 1.0) counts as diverged, like NaN/inf: with
-# core's stable log-softmax, Adam at lr 10 sends LeNet-5's loss to ~1e11 (and MSE's to ~1e24) without overflowing.
-DIVERGE_FACTOR = 1000.0
 
 # Batch 64 with Adam at 2e-3 reaches 97% on the shipped test subset in 3 epochs (30k images), inside the
 # browser's 60 s at ~1,200 images/s; batch 32 at Keras' 1e-3 needs about 4.
@@ -50,17 +51,9 @@ def load_data(dataset="mnist", data_dir=None):
 
 
 def make_optimizer(cfg):
-    """The core optimizer the config names (momentum and Nesterov are SGD's options, as in Keras)."""
-    name, lr = cfg["optimizer"], cfg["learning_rate"]
-    if name == "sgd":
-        return optimizers.SGD(lr)
-    if name in ("momentum", "nesterov"):
-        return optimizers.SGD(lr, momentum=cfg["momentum"], nesterov=name == "nesterov")
-    if name == "adagrad":
-        return optimizers.Adagrad(lr)
-    if name == "rmsprop":
-        return optimizers.RMSprop(lr, rho=cfg["rho"])
-    return optimizers.Adam(lr, beta_1=cfg["beta_1"], beta_2=cfg["beta_2"])
+    """The core optimizer the config names, with the settings the page shows for it."""
+    name = cfg["optimizer"]
+    return optimizers.get(name, learning_rate=cfg["learning_rate"], **{k: cfg[k] for k in OPTIMIZER_SETTINGS[name]})
 
 
 def loss_kwargs(cfg):
@@ -230,29 +223,24 @@ class Trainer:
         return done
 
     def _train_batch(self, xb, yb):
-        """One optimizer step. model.forward + loss + model.backward is model.value_and_grad spelled out, so the
-        logits of the same pass give the training accuracy without a second forward pass."""
+        """One core.step.train_step; False (the run has ended, the last good params restored) if the loss diverged."""
         run = self.run
         t0 = time.perf_counter()
-        with np.errstate(all="ignore"):         # a diverging run overflows first; the check below says it plainly
-            outs, caches = self.model.forward(self.params, xb, True, run["rng"])
-            value, dout = run["loss_fn"](outs[-1], yb)
-            value = float(value)
-            if run["limit"] is None and math.isfinite(value):
-                run["limit"] = DIVERGE_FACTOR * max(value, 1.0)
-            if not math.isfinite(value) or value > run["limit"]:
-                self._diverged(value)
-                return False
-            self.last_good = self.params                            # their loss was finite
-            grads = self.model.backward(self.params, dout, caches)
-            self.params, run["opt_state"] = run["opt"].update(grads, run["opt_state"], self.params)
+        try:
+            params, run["opt_state"], batch = step.train_step(self.model, run["opt"], run["loss_fn"], self.params,
+                                                              run["opt_state"], xb, yb, run["rng"], run["limit"])
+        except step.Diverged as e:
+            self._diverged(e.loss)
+            return False
+        self.last_good, self.params = self.params, params           # the old params' loss passed the check
+        run["limit"] = step.loss_limit(batch["loss"], run["limit"])
         run["seconds"] += time.perf_counter() - t0
-        run["trained"] += len(yb)
-        self.images_seen += len(yb)
+        run["trained"] += batch["count"]
+        self.images_seen += batch["count"]
         iv = run["interval"]
-        iv["loss"] += value * len(yb)
-        iv["correct"] += int((outs[-1].argmax(axis=1) == yb).sum())
-        iv["seen"] += len(yb)
+        iv["loss"] += batch["loss"] * batch["count"]
+        iv["correct"] += batch["correct"]
+        iv["seen"] += batch["count"]
         iv["batches"] += 1
         return True
 
@@ -268,7 +256,7 @@ class Trainer:
     def _finish(self, status, validate=True):
         run = self.run
         # The last update's params are only "good" once shown finite.
-        if not all(np.isfinite(a).all() for layer in self.params.values() for a in layer.values()):
+        if not step.all_finite(self.params):
             self.params = self.last_good
         if run is not None and run["interval"]["seen"]:
             self._log_train()

@@ -1,5 +1,6 @@
 """Models: the lecture's arithmetic, apply/fit behaviour, save/load and the errors users meet."""
 import json
+import math
 import zipfile
 
 import numpy as np
@@ -160,6 +161,29 @@ def test_fit_nan_loss_stops_and_keeps_last_finite_params():
     assert all(np.isfinite(a).all() for layer in good.values() for a in layer.values())
     assert good is snapshots[-1]          # the params whose loss was the last finite one
     assert np.isfinite(model.apply(good, x[:4])).all()
+
+
+def test_fit_stops_when_a_finite_loss_grows_a_thousandfold():
+    """core.step's rule: Adam at lr 1000 sends the loss from ~1.5 to ~1e7 without NaN; fit stops there, restores
+    the last good params (those of the batch before) and says how the loss went wrong."""
+    x, y = blobs()
+    model = small_cnn()
+    start = model.init(seed=0)
+    rec, snapshots = Recorder(), []
+
+    class Snap:
+        def on_train_batch_end(self, step, logs):
+            snapshots.append(model.params)
+
+    with pytest.raises(models.NonFiniteLossError, match=r"the loss became \S+ at epoch 1, batch \d+, more than 1000 "
+                                                        r"times its value at the start of the run") as err:
+        model.fit(x, y, epochs=3, batch_size=16, optimizer=optimizers.Adam(1e3), params=start,
+                  callbacks=[rec, Snap()])
+    grown = float(str(err.value).split("became ")[1].split()[0])
+    assert math.isfinite(grown) and grown > 1000 * rec.batches[0]
+    assert err.value.params is model.params is snapshots[-1]
+    assert err.value.history.params is model.params
+    assert len(snapshots) == 1 and model.params is start       # the first update exploded: its params stay
 
 
 def test_save_load_round_trip(tmp_path):

@@ -1,4 +1,5 @@
-"""Each optimizer against optax on identical gradients for 12 steps (optax and jax are test-only dependencies)."""
+"""Each optimizer against optax on identical gradients for 12 steps, with a constant rate and with a cosine
+schedule (optax and jax are test-only dependencies); Keras' default settings by their first step; by name."""
 import numpy as np
 import optax
 import pytest
@@ -7,6 +8,9 @@ from core import models, optimizers
 
 CASES = [
     (lambda: optimizers.SGD(0.1), lambda: optax.sgd(0.1)),
+    (lambda: optimizers.get("momentum", learning_rate=0.05), lambda: optax.sgd(0.05, momentum=0.9)),
+    (lambda: optimizers.get("nesterov", learning_rate=0.05, momentum=0.8),
+     lambda: optax.sgd(0.05, momentum=0.8, nesterov=True)),
     (lambda: optimizers.SGD(0.05, momentum=0.9), lambda: optax.sgd(0.05, momentum=0.9)),
     (lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True), lambda: optax.sgd(0.05, momentum=0.8, nesterov=True)),
     (lambda: optimizers.Adagrad(0.1), lambda: optax.adagrad(0.1, initial_accumulator_value=0.1, eps=1e-7)),
@@ -17,7 +21,24 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("ours,theirs", CASES)
+def cosine(peak):
+    """The same schedule from both libraries: cosine from peak to peak / 10 over 8 steps (12 steps run past it)."""
+    return optimizers.cosine_decay(peak, 8), optax.cosine_decay_schedule(peak, 8, alpha=0.1)
+
+
+SCHEDULED = [
+    (lambda: optimizers.SGD(cosine(0.1)[0]), lambda: optax.sgd(cosine(0.1)[1])),
+    (lambda: optimizers.SGD(cosine(0.05)[0], momentum=0.9, nesterov=True),
+     lambda: optax.sgd(cosine(0.05)[1], momentum=0.9, nesterov=True)),
+    (lambda: optimizers.Adagrad(cosine(0.1)[0]),
+     lambda: optax.adagrad(cosine(0.1)[1], initial_accumulator_value=0.1, eps=1e-7)),
+    (lambda: optimizers.RMSprop(cosine(0.01)[0], momentum=0.5),
+     lambda: optax.rmsprop(cosine(0.01)[1], decay=0.9, eps=1e-7, momentum=0.5)),
+    (lambda: optimizers.Adam(cosine(0.01)[0]), lambda: optax.adam(cosine(0.01)[1], b1=0.9, b2=0.999, eps=1e-7)),
+]
+
+
+@pytest.mark.parametrize("ours,theirs", CASES + SCHEDULED)
 def test_matches_optax(ours, theirs):
     rng = np.random.default_rng(0)
     # float32 throughout: JAX (and so optax) computes in float32 by default
@@ -37,11 +58,66 @@ def test_matches_optax(ours, theirs):
             np.testing.assert_allclose(params[name][w], np.asarray(ref_params[name][w]), rtol=1e-5, atol=1e-6)
 
 
-def test_keras_defaults():
-    assert optimizers.SGD().learning_rate == 0.01
-    assert optimizers.Adam().learning_rate == 0.001 and optimizers.Adam().epsilon == 1e-7
-    assert optimizers.RMSprop().rho == 0.9
-    assert optimizers.Adagrad().initial_accumulator_value == 0.1
+# Keras' update rules with Keras' default settings, written out independently of core/optimizers.py: the first step
+# from a fresh state on a gradient G (eps = 1e-7 throughout). A changed default or rule changes the step.
+G = np.array([0.5, -0.25, 2.0, -4.0])
+KERAS_FIRST_STEP = {
+    "sgd": -0.01 * G,                                                   # lr 0.01
+    "adagrad": -0.001 * G / np.sqrt(0.1 + G ** 2 + 1e-7),               # lr 0.001, accumulator starts at 0.1
+    "rmsprop": -0.001 * G / np.sqrt(0.1 * G ** 2 + 1e-7),               # lr 0.001, rho 0.9
+    # lr 0.001; after bias correction m_hat = g and v_hat = g^2. eps goes on sqrt(v_hat) as in the paper, optax and
+    # PyTorch (Keras puts it on sqrt(v): here a relative difference of ~1e-5, which rtol 1e-9 would catch)
+    "adam": -0.001 * G / (np.abs(G) + 1e-7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_FIRST_STEP))
+def test_default_settings_take_keras_first_step(name):
+    params = {"w": {"kernel": np.array([1.0, -2.0, 0.5, 3.0])}}
+    opt = optimizers.get(name)
+    new, _ = opt.update({"w": {"kernel": G}}, opt.init(params), params)
+    np.testing.assert_allclose(new["w"]["kernel"] - params["w"]["kernel"], KERAS_FIRST_STEP[name], rtol=1e-9)
+
+
+def test_momentum_default_and_nesterov_by_name_take_keras_second_step():
+    """SGD with momentum 0.9 (Keras: v = m*v - lr*g; w += v; Nesterov: w += m*v - lr*g) on g twice."""
+    params = {"w": {"kernel": np.zeros(4)}}
+    for name, nesterov in (("momentum", False), ("nesterov", True)):
+        opt = optimizers.get(name, learning_rate=0.1)
+        p, state = params, opt.init(params)
+        v = w = np.zeros(4)
+        for _ in range(2):
+            p, state = opt.update({"w": {"kernel": G}}, state, p)
+            v = 0.9 * v - 0.1 * G
+            w = w + (0.9 * v - 0.1 * G if nesterov else v)
+        np.testing.assert_allclose(p["w"]["kernel"], w, rtol=1e-12, err_msg=name)
+
+
+def test_cosine_decay_runs_from_the_peak_to_a_tenth_of_it():
+    schedule = optimizers.cosine_decay(1e-3, total_steps=10)
+    rates = [schedule(t) for t in range(12)]
+    assert rates[0] == pytest.approx(1e-3, rel=1e-12)                # the first update uses the peak
+    assert rates[5] == pytest.approx((1e-3 + 1e-4) / 2)              # halfway: the mean of peak and floor
+    assert all(a > b for a, b in zip(rates[:10], rates[1:11]))
+    assert rates[10] == rates[11] == pytest.approx(1e-4)               # from total_steps on: the floor
+    assert all(type(r) is float for r in rates)                       # a NumPy scalar would promote float32 params
+    assert optimizers.cosine_decay(2.0, 4, floor_ratio=0.0)(4) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_a_schedule_counts_steps_in_the_state_and_a_constant_rate_keeps_none():
+    params = {"d": {"kernel": np.ones(3, np.float32)}}
+    grads = {"d": {"kernel": np.ones(3, np.float32)}}
+    assert optimizers.SGD(0.1).init(params) == {}
+    opt = optimizers.SGD(optimizers.cosine_decay(0.1, 4, floor_ratio=0.0))
+    state = opt.init(params)
+    steps = []
+    for _ in range(5):
+        new, state = opt.update(grads, state, params)
+        steps.append(float(params["d"]["kernel"][0] - new["d"]["kernel"][0]))
+        assert new["d"]["kernel"].dtype == np.float32
+    assert int(state["count"]) == 5
+    want = [0.1 * (1 + np.cos(np.pi * t / 4)) / 2 for t in range(5)]          # 0.1, ..., 0.05, ..., 0.0
+    np.testing.assert_allclose(steps, want, atol=1e-7)                         # float32: 1 - step rounds
 
 
 def test_float32_params_stay_float32():
@@ -62,8 +138,30 @@ def test_state_is_plain_and_update_is_pure():
     assert not np.allclose(new["d"]["kernel"], 1.0)
 
 
-@pytest.mark.parametrize("bad", [lambda: optimizers.SGD(0), lambda: optimizers.SGD(0.1, momentum=1.5),
-                                 lambda: optimizers.get("adamw"), lambda: optimizers.Adam(-1)])
-def test_bad_hyperparameters(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("bad, why", [
+    (lambda: optimizers.SGD(0), "SGD: learning_rate must be a finite number > 0, got 0"),
+    (lambda: optimizers.Adam(-1), "Adam: learning_rate must be a finite number > 0, got -1"),
+    (lambda: optimizers.Adam(float("inf")), "Adam: learning_rate must be a finite number > 0, got inf"),
+    (lambda: optimizers.SGD("0.1"), "SGD: learning_rate must be a number, got '0.1'"),
+    (lambda: optimizers.SGD(0.1, momentum=1.5), r"SGD: momentum must be a finite number in \[0, 1\), got 1.5"),
+    (lambda: optimizers.RMSprop(momentum=1.5), "RMSprop: momentum must be"),
+    (lambda: optimizers.Adam(beta_1=1.0), "Adam: beta_1 must be"),
+    (lambda: optimizers.Adam(beta_2=1.0), "Adam: beta_2 must be"),
+    (lambda: optimizers.get("adamw"), "unknown optimizer 'adamw'; choose one of sgd, momentum, nesterov"),
+    (lambda: optimizers.get(None), "unknown optimizer None"),
+    (lambda: optimizers.get("adam", momentum=0.9), "optimizer 'adam' has no setting 'momentum'; it takes learning_rate"),
+    (lambda: optimizers.get("sgd", rho=0.9), "optimizer 'sgd' has no setting 'rho'"),
+    (lambda: optimizers.get(optimizers.Adam(), learning_rate=0.1), "settings .*'learning_rate'.* with an optimizer object"),
+    (lambda: optimizers.cosine_decay(0.1, 0), "cosine_decay: total_steps must be a whole number >= 1, got 0"),
+    (lambda: optimizers.cosine_decay(-0.1, 10), "cosine_decay: peak must be a finite number > 0"),
+    (lambda: optimizers.cosine_decay(0.1, 10, floor_ratio=2), "cosine_decay: floor_ratio must be a number in"),
+])
+def test_bad_settings_are_refused_by_name(bad, why):
+    with pytest.raises(ValueError, match=why):
         bad()
+
+
+def test_get_is_case_blind_and_passes_objects_through():
+    opt = optimizers.Adam(0.02)
+    assert optimizers.get(opt) is opt
+    assert isinstance(optimizers.get("RMSprop", rho=0.8), optimizers.RMSprop)

@@ -1,0 +1,83 @@
+"""One training step, and the one rule for when training has diverged. Model.fit, the studio's Trainer and the
+CLIs all train with these.
+
+    params, opt_state, batch = train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng, limit)
+    limit = loss_limit(batch["loss"], limit)      # the run's first loss sets the limit; later ones keep it
+    # batch = {"loss": mean loss (float), "correct": how many predicted right (int), "count": images (int)}
+
+A step is value_and_grad (forward, loss, backward) -> the divergence check -> the optimizer's update -> the
+batch's metrics. It raises Diverged before the backward pass when the loss breaks the rule, leaving the
+caller's params as they were (they are the last good ones: their loss was the last acceptable one).
+
+The rule: a loss that is NaN/inf, or more than DIVERGE_FACTOR times its value at the start of the run (at least
+1.0), counts as diverged. Growth matters as much as NaN: with the stable log-softmax, Adam at lr 10 sends
+LeNet-5's loss to ~1e11 (and MSE's to ~1e24) without ever overflowing. The JAX trainer's jitted steps cannot call
+this code, so it applies `check_losses` to each epoch's losses on the host: the same rule and the same message.
+"""
+import math
+
+import numpy as np
+
+from . import metrics
+
+DIVERGE_FACTOR = 1000.0
+
+
+class Diverged(FloatingPointError):
+    """The loss broke the divergence rule. `.loss` is that loss; `.limit` the run's limit (None for the first)."""
+
+    def __init__(self, loss, limit):
+        super().__init__(diverged_message(loss, "this batch"))
+        self.loss, self.limit = loss, limit
+
+
+def loss_limit(loss, limit=None):
+    """The run's divergence limit: `limit` once set, else DIVERGE_FACTOR times this (first) loss, at least 1.0."""
+    return limit if limit is not None else DIVERGE_FACTOR * max(float(loss), 1.0)
+
+
+def diverged(loss, limit=None):
+    """The rule: True if loss is NaN/inf or above limit (None: the run's first loss, only NaN/inf count)."""
+    return not math.isfinite(loss) or (limit is not None and loss > limit)
+
+
+def check_losses(losses, limit=None):
+    """(index of the first diverged loss or None, the run's limit) for a sequence of losses in the order taken.
+
+    limit None: the first of them is the run's first loss and sets it."""
+    for i, value in enumerate(np.asarray(losses, dtype=np.float64).ravel().tolist()):
+        if diverged(value, limit):
+            return i, limit
+        limit = loss_limit(value, limit)
+    return None, limit
+
+
+def diverged_message(loss, where):
+    """The one message every trainer gives: 'training stopped: the loss became ... at <where> (...)'."""
+    grown = (f", more than {DIVERGE_FACTOR:g} times its value at the start of the run"
+             if math.isfinite(loss) else "")
+    return f"training stopped: the loss became {loss:.4g} at {where}{grown} (often a learning rate that is too high)"
+
+
+def all_finite(params):
+    """True if every array of a params tree is free of NaN/inf (a last update is only good once shown so)."""
+    return all(np.isfinite(a).all() for layer in params.values() for a in layer.values())
+
+
+def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, limit=None):
+    """One optimizer step on the batch x (N, *input_shape), y (N,) ints or (N, K) one-hot, dropout on.
+
+    loss_fn: logits, y -> (mean loss, dloss/dlogits), as losses.get returns. Returns (new params, new optimizer
+    state, {"loss", "correct", "count"}). Raises Diverged (nothing computed past the loss) if the loss breaks the
+    rule against `limit`. Nothing is changed in place: params and opt_state are new trees.
+    """
+    # A diverging run overflows before its loss turns NaN or grows past the limit; the check says so plainly.
+    with np.errstate(all="ignore"):
+        outs, caches = model.forward(params, x, True, rng)
+        value, dout = loss_fn(outs[-1], y)
+        value = float(value)
+        if diverged(value, limit):
+            raise Diverged(value, limit)
+        grads = model.backward(params, dout, caches)
+        params, opt_state = optimizer.update(grads, opt_state, params)
+    return params, opt_state, {"loss": value, "correct": metrics.count_correct(y, outs[-1]), "count": len(outs[-1])}
