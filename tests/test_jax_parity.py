@@ -162,6 +162,65 @@ def test_train_epoch_scan_equals_train_steps():
     assert_tree_close(loop_params, ep_params, rtol=1e-5)
 
 
+def small_model():
+    return models.Sequential([L.Input((10, 10, 1)), L.Conv2D(4, 3, activation="relu", name="C1"), L.Flatten(),
+                              L.Dense(10)])
+
+
+SCHEDULED = [
+    lambda: optimizers.SGD(optimizers.cosine_decay(0.05, 6)),
+    lambda: optimizers.SGD(optimizers.cosine_decay(0.02, 6, floor_ratio=0.0), momentum=0.9),
+    lambda: optimizers.Adam(optimizers.cosine_decay(3e-4, 6)),
+]
+
+
+@pytest.mark.parametrize("make_opt", SCHEDULED, ids=["sgd", "momentum", "adam"])
+def test_a_learning_rate_schedule_reaches_the_jitted_steps(make_opt):
+    """Compiled traces the optimizer once, so the rate must come from its state: 10 steps (4 past the schedule's
+    end) equal the NumPy core's, and differ from steps at the peak rate throughout."""
+    model = small_model()
+    x, y = batch((10, 10, 1), 10, n=16, seed=8)
+    params = model.init(seed=2)
+    opt = make_opt()
+    state = opt.init(params)
+    jm = cj.compile(model, optimizer=make_opt())
+    peak = cj.compile(model, optimizer=type(opt)(opt.learning_rate.peak, **(
+        {"momentum": opt.momentum} if isinstance(opt, optimizers.SGD) else {})))
+    jparams, jstate = params, jm.init_optimizer(params)
+    pparams, pstate = params, peak.init_optimizer(params)
+    for step in range(10):
+        xb, yb = x[step % 2::2], y[step % 2::2]
+        _, grads = model.value_and_grad(params, xb, yb)
+        params, state = opt.update(grads, state, params)
+        jparams, jstate, _ = jm.train_step(jparams, jstate, xb, yb)
+        pparams, pstate, _ = peak.train_step(pparams, pstate, xb, yb)
+    assert int(jstate["count"]) == int(state["count"]) == 10
+    assert_tree_close(jparams, params, rtol=1e-4, atol=1e-6)
+    moved = lambda p: np.abs(np.asarray(p["C1"]["kernel"]) - model.init(seed=2)["C1"]["kernel"]).sum()
+    assert moved(pparams) > 1.2 * moved(jparams)                  # the decayed rate took visibly smaller steps
+
+
+def test_a_schedule_follows_through_a_scanned_epoch():
+    model = small_model()
+    x, y = batch((10, 10, 1), 10, n=24, seed=9)
+    params = model.init(seed=0)
+    jm = cj.compile(model, optimizer=optimizers.SGD(optimizers.cosine_decay(0.05, 3), momentum=0.9))
+    key = jax.random.key(3)
+    scanned, state, _ = jm.train_epoch(params, jm.init_optimizer(params), x, y, key, batch_size=8, loop="scan")
+    stepped, _, _ = jm.train_epoch(params, jm.init_optimizer(params), x, y, key, batch_size=8, loop="steps")
+    assert int(state["count"]) == 3
+    assert_tree_close(scanned, stepped, rtol=1e-5)
+    perm_key, _ = jax.random.split(key)
+    order = np.asarray(jax.random.permutation(perm_key, 24))
+    opt = optimizers.SGD(optimizers.cosine_decay(0.05, 3), momentum=0.9)
+    p, s = params, opt.init(params)
+    for i in range(3):
+        idx = order[i * 8:(i + 1) * 8]
+        _, grads = model.value_and_grad(p, x[idx], y[idx])
+        p, s = opt.update(grads, s, p)
+    assert_tree_close(scanned, p, rtol=1e-4, atol=1e-6)
+
+
 def test_dropout_uses_explicit_keys():
     model = branching_model()
     jm = cj.compile(model)

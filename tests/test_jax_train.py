@@ -1,6 +1,7 @@
 """python -m core.jax.train: outputs the playground opens, exact resume, kill -9, NaN stops, bad settings."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +64,42 @@ def test_refuses_bad_resumes_and_stops_on_nan_keeping_the_last_good_checkpoint(t
     assert code == 1
     assert "the loss became" in err and "at epoch 2" in err and "checkpoint of epoch 1" in err and "--lr" in err
     assert ((out / "checkpoint.npz").read_bytes(), (out / "weights.npz").read_bytes()) == before
+
+
+DIVERGED = (r"error: training stopped: the loss became \S+ at epoch {epoch}, batch \d+, more than 1000 times its value "
+            r"at the start of the run \(often a learning rate that is too high\); try a smaller --lr; {kept}")
+
+
+def test_a_finite_loss_that_grows_a_thousandfold_stops_the_run(tmp_path, capsys):
+    """core.step's rule on each epoch's losses: Adam at lr 1000 keeps the loss finite (~1e22) but stops the run,
+    with core's message, before anything is written; resumed so, the last good epoch's files stay as they were."""
+    out = tmp_path / "run"
+    assert train.main([*SMALL, "--epochs", "1", "--lr", "1e3", "--out", str(out)]) == 1
+    assert re.search(DIVERGED.format(epoch=1, kept="nothing was saved"), capsys.readouterr().err)
+    assert not (out / "checkpoint.npz").exists() and not (out / "weights.npz").exists()
+    assert train.main([*SMALL, "--epochs", "1", "--out", str(out)]) == 0
+    before = (out / "checkpoint.npz").read_bytes(), (out / "weights.npz").read_bytes()
+    assert train.main([*SMALL, "--epochs", "2", "--lr", "1e3", "--resume", "--out", str(out)]) == 1
+    assert re.search(DIVERGED.format(epoch=2, kept=f"the checkpoint of epoch 1 in {re.escape(str(out))} is kept"),
+                     capsys.readouterr().err)
+    assert ((out / "checkpoint.npz").read_bytes(), (out / "weights.npz").read_bytes()) == before
+
+
+def test_the_cosine_schedule_runs_in_the_jitted_steps(tmp_path, capsys):
+    """--lr-schedule cosine: the step count is in the checkpointed optimizer state (8 steps an epoch), the weights
+    differ from a constant rate's, and a resume must keep the schedule."""
+    cosine, constant = tmp_path / "cosine", tmp_path / "constant"
+    common = [*SMALL, "--optimizer", "momentum", "--lr", "0.05", "--epochs", "2"]
+    assert train.main([*common, "--lr-schedule", "cosine", "--out", str(cosine)]) == 0
+    assert train.main([*common, "--out", str(constant)]) == 0
+    _, opt_state, _, _, config = train.load_checkpoint(cosine)
+    assert int(opt_state["count"]) == 16 and config["lr_schedule"] == "cosine"
+    assert "count" not in train.load_checkpoint(constant)[1]
+    a, b = checkpoint_params(cosine), checkpoint_params(constant)
+    assert not np.allclose(a["C1"]["kernel"], b["C1"]["kernel"], rtol=1e-3, atol=1e-5)
+    capsys.readouterr()
+    assert train.main([*common, "--epochs", "3", "--out", str(constant), "--resume", "--lr-schedule", "cosine"]) == 1
+    assert "lr_schedule='constant' (now 'cosine')" in capsys.readouterr().err
 
 
 def test_kill_9_mid_run_loses_at_most_one_epoch(tmp_path):

@@ -3,6 +3,7 @@ accuracy of exactly the weights it saved, fails clearly on bad options, and surv
 
 Needs the MNIST cache that `python3 build.py test` fetches first (`python -m core.datasets fetch`).
 """
+import math
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import datasets, models, train
+from core import datasets, models, optimizers, step, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,18 +61,33 @@ def test_folding_refuses_a_first_layer_that_pads():
         train.fold_standardization(model, model.init(), 0.1, 0.3)
 
 
-def test_cosine_decay_runs_from_the_learning_rate_to_a_tenth_of_it():
-    from core import optimizers
-    opt = optimizers.Adam(learning_rate=1e-3)
-    schedule = train.CosineDecay(opt, total_steps=10)
-    rates = []
-    for step in range(10):
-        rates.append(opt.learning_rate)          # the rate this step's update uses
-        schedule.on_train_batch_end(step, {"loss": 1.0, "seen": step + 1, "steps": 10})
-    assert rates[0] == 1e-3
-    assert rates[5] == pytest.approx(1e-4 + 0.5 * 9e-4)     # halfway: the mean of peak and floor
-    assert all(a > b for a, b in zip(rates, rates[1:]))
-    assert opt.learning_rate == pytest.approx(1e-4)          # after the last step: the floor
+def standardized_subset(limit, seed=0):
+    """--limit's training subset as core.train prepares it: padded, then standardized by its own mean and std."""
+    (x, y), _ = datasets.load_mnist()
+    x, y = datasets.class_balanced_subset(x, y, limit, seed=seed)
+    x = datasets.pad_to_32(x)
+    mean, std = float(x.mean()), float(x.std())
+    return (x - np.float32(mean)) / np.float32(std), y.astype(np.int64), mean, std
+
+
+def test_the_cosine_schedule_reaches_the_optimizer(tmp_path, capsys):
+    """The saved weights are those of model.fit with Adam(optimizers.cosine_decay(lr, steps)), and not those of a
+    constant rate: the schedule is plain data in the optimizer, not a callback that could be left out."""
+    argv = ["--limit", "128", "--batch-size", "32", "--lr", "3e-3"]
+    assert train.main([*argv, "--out", str(tmp_path / "cos.npz")]) == 0
+    assert train.main([*argv, "--lr-schedule", "constant", "--out", str(tmp_path / "const.npz")]) == 0
+    assert "learning rate 0.003, cosine decay to 0.0003 over 4 steps" in capsys.readouterr().out
+    x, y, mean, std = standardized_subset(128)
+    model = models.lenet5()
+    for name, rate in (("cos.npz", optimizers.cosine_decay(3e-3, 4)), ("const.npz", 3e-3)):
+        history = model.fit(x, y, epochs=1, batch_size=32, optimizer=optimizers.Adam(rate), params=model.init(0))
+        want = train.fold_standardization(model, history.params, mean, std)
+        saved = models.load(tmp_path / name)[1]
+        for k in want:
+            for w in want[k]:
+                np.testing.assert_allclose(saved[k][w], want[k][w], rtol=1e-6, atol=1e-7, err_msg=f"{name} {k}/{w}")
+    cos, const = models.load(tmp_path / "cos.npz")[1], models.load(tmp_path / "const.npz")[1]
+    assert not np.allclose(cos["C1"]["kernel"], const["C1"]["kernel"], rtol=1e-3, atol=1e-5)
 
 
 def test_same_seed_same_weights_and_another_seed_differs(tmp_path, capsys):
@@ -86,18 +102,45 @@ def test_same_seed_same_weights_and_another_seed_differs(tmp_path, capsys):
     assert not np.array_equal(a["C1"]["kernel"], c["C1"]["kernel"])
 
 
-def test_nan_loss_exits_nonzero_with_a_plain_message_and_saves_last_good_params(tmp_path):
+def test_a_diverging_run_exits_nonzero_with_a_plain_message_and_saves_last_good_params(tmp_path):
     # As a real subprocess: the exit status and what a user sees on the terminal are the point here.
-    out = tmp_path / "nan_weights.npz"
+    out = tmp_path / "diverged_weights.npz"
     proc = subprocess.run([sys.executable, "-m", "core.train", "--limit", "512", "--optimizer", "sgd", "--lr", "1e4",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "the loss became nan" in proc.stderr
-    assert f"saved the last parameters with a finite loss to {out}" in proc.stderr
+    assert "error: training stopped: the loss became" in proc.stderr
+    assert f"saved the last good parameters to {out}" in proc.stderr
     assert "Traceback" not in proc.stderr and "RuntimeWarning" not in proc.stderr
     assert "final test accuracy" not in proc.stdout
     model, params = models.load(out)        # load refuses NaN/inf, so this also checks the params are finite
     assert model.count_params() == 61706
+
+
+def test_a_nan_loss_is_named_as_such(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(step, "DIVERGE_FACTOR", math.inf)       # only NaN/inf counts: SGD at 1e4 reaches it
+    out = tmp_path / "w.npz"
+    assert train.main(["--limit", "512", "--optimizer", "sgd", "--lr", "1e4", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"training stopped: the loss became (nan|inf) at epoch 1, batch \d+ \(often", err), err
+    models.load(out)
+
+
+def test_a_finite_loss_that_grows_a_thousandfold_stops_the_run_too(tmp_path, capsys):
+    """Adam at lr 1000 sends the loss to ~1e22 without NaN: exit 1 with core.step's message, no final accuracy,
+    and the file holds the last good params (here the first ones: the first update exploded), folded."""
+    out = tmp_path / "w.npz"
+    assert train.main(["--limit", "256", "--lr", "1e3", "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert re.search(r"error: training stopped: the loss became \S+ at epoch 1, batch 2, more than 1000 times its "
+                     r"value at the start of the run \(often a learning rate that is too high\)", printed.err)
+    assert f"saved the last good parameters to {out}; try a smaller --lr" in printed.err
+    assert "final test accuracy" not in printed.out
+    model, params = models.load(out)
+    _, _, mean, std = standardized_subset(256)
+    want = train.fold_standardization(model, model.init(seed=0), mean, std)
+    for k in want:
+        for w in want[k]:
+            np.testing.assert_array_equal(params[k][w], want[k][w])
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -9,7 +9,8 @@
 
 The graph walk mirrors Model.forward: node 0 is the input, node i applies its layer to the outputs of
 model.inputs_of[i]. Losses and optimizer steps are the core's own functions (written with array operators),
-so the only JAX-specific math is in ops.py. Shapes and params are checked in Python before anything is traced,
+so the only JAX-specific math is in ops.py. A learning-rate schedule (optimizers.cosine_decay) reads the step
+count in the optimizer state, so the jitted steps follow it as the NumPy core does. Shapes and params are checked in Python before anything is traced,
 so bad input raises the core's ValueErrors and never a tracer error.
 """
 import functools
@@ -21,6 +22,12 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from .. import losses, optimizers
 from . import ops
+
+
+def count_correct(y, logits):
+    """metrics.count_correct inside jit: how many argmax(logits) equal the labels y (N,) ints or (N, K) one-hot."""
+    labels = y.argmax(axis=1) if y.ndim == 2 else y
+    return (logits.argmax(axis=1) == labels).sum()
 
 
 def _loss_key(loss, loss_kwargs):
@@ -95,8 +102,7 @@ class Compiled:
 
     def _evaluate_batch(self, loss_fn, params, x, y):
         logits = self.forward(params, x)[-1]
-        labels = y.argmax(axis=1) if y.ndim == 2 else y
-        return loss_fn(logits, y)[0] * x.shape[0], (logits.argmax(axis=1) == labels).sum()
+        return loss_fn(logits, y)[0] * x.shape[0], count_correct(y, logits)
 
     # -- jit, one function per (what, loss) ------------------------------------------------------------------
     def _jit(self, what, loss=None, loss_kwargs=None, *static):

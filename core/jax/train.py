@@ -13,7 +13,12 @@ What happens, top to bottom:
 3. After each epoch: test loss/accuracy, then run/checkpoint.npz (params, optimizer state, epoch, metrics) is
    written atomically (a temporary file renamed over the old one), then run/weights.npz (core.models.save, the
    playground's format) and run/metrics.json. A kill -9 at any moment loses at most the epoch in progress.
-4. A NaN/inf loss stops the run with a message; the checkpoint of the last good epoch stays as it was.
+4. A loss that diverges (core.step's rule, checked on each epoch's losses: NaN/inf, or more than 1000 times the
+   run's first) stops the run with core's message; the checkpoint of the last good epoch stays as it was.
+
+--lr-schedule cosine decays the rate from --lr to --lr / 10 over the run (optimizers.cosine_decay, as
+`python -m core.train` does); the step count lives in the optimizer state, so the jitted steps follow it and
+a resumed run continues it.
 
 Every epoch's shuffle and dropout keys derive from (--seed, epoch), so a resumed run ends with exactly the
 params an uninterrupted one would have.
@@ -31,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import models, optimizers
+from .. import models, optimizers, step
 from . import compiled, parallel, zoo
 
 MODELS = {"lenet5": None, **zoo.MODELS}
@@ -39,7 +44,8 @@ DATASETS = ("mnist", "fashion_mnist", "synthetic")
 CHECKPOINT, WEIGHTS, METRICS = "checkpoint.npz", "weights.npz", "metrics.json"
 # Settings a resumed run must share with the run it continues (--epochs, --lr and --out may change: continuing
 # with a smaller learning rate is a common schedule; the optimizer state does not depend on it).
-SAME_ON_RESUME = ("model", "dataset", "batch_size", "optimizer", "momentum", "loss", "seed", "limit")
+# The schedule is among them: a cosine keeps its step count in the optimizer state, a constant rate has none.
+SAME_ON_RESUME = ("model", "dataset", "batch_size", "optimizer", "momentum", "lr_schedule", "loss", "seed", "limit")
 
 
 # -- data ------------------------------------------------------------------------------------------------------
@@ -162,15 +168,6 @@ def write_outputs(out, model, params, history, config):
 
 
 # -- the run -----------------------------------------------------------------------------------------------
-def make_optimizer(name, lr, momentum=0.0):
-    kwargs = {"learning_rate": lr}
-    if momentum:
-        if name not in ("sgd", "rmsprop"):
-            raise ValueError(f"--momentum applies to sgd and rmsprop, not {name}")
-        kwargs["momentum"] = momentum
-    return optimizers.get(name, **kwargs)
-
-
 def train(config, progress=True, log=print):
     """Run (or resume) a training run described by `config` (the CLI's options as a dict). Returns the history.
 
@@ -187,7 +184,13 @@ def train(config, progress=True, log=print):
     xtr, xte = fit_input(xtr, model), fit_input(xte, model)
     if config["batch_size"] > len(xtr):
         raise ValueError(f"--batch-size {config['batch_size']} is larger than the {len(xtr)} training images")
-    opt = make_optimizer(config["optimizer"], config["lr"], config["momentum"])
+    steps = len(xtr) // config["batch_size"]
+    rate = config["lr"]
+    if config["lr_schedule"] == "cosine":
+        rate = optimizers.cosine_decay(rate, config["epochs"] * steps)
+    # --momentum 0 means "not given": sgd/rmsprop then have none, the momentum/nesterov names their default
+    opt = optimizers.get(config["optimizer"], learning_rate=rate,
+                         **({"momentum": config["momentum"]} if config["momentum"] else {}))
     devices = jax.devices()
     mesh = parallel.data_mesh(devices) if len(devices) > 1 else None
     jm = compiled.compile(model, optimizer=opt, loss=config["loss"], mesh=mesh)
@@ -195,6 +198,7 @@ def train(config, progress=True, log=print):
 
     if have_checkpoint:
         params, opt_state, start, history, saved = load_checkpoint(out)
+        saved.setdefault("lr_schedule", "constant")     # checkpoints from before --lr-schedule ran at a constant rate
         changed = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
         if changed:
             raise ValueError(f"--resume: {out} was trained with different settings "
@@ -210,11 +214,11 @@ def train(config, progress=True, log=print):
     params, opt_state = put(params), put(opt_state)
     xtr, ytr, xte, yte = put(xtr), put(ytr), put(xte), put(yte)     # resident on the device(s) from here on
     base_key = jax.random.key(config["seed"])
-    steps = len(xtr) // config["batch_size"]
     per_epoch = steps * config["batch_size"]
     log(f"{model.name}: {model.count_params():,} weights, {len(xtr):,} training images, {steps} steps of "
         f"{config['batch_size']} per epoch on {len(devices)} {devices[0].platform} device(s)")
 
+    limit = None        # the divergence limit: the first loss of this run (core.step.check_losses) sets it
     bar = None
     if progress:
         from tqdm import tqdm
@@ -227,12 +231,12 @@ def train(config, progress=True, log=print):
                                                            loop=config.get("loop", "auto"))
             losses = np.asarray(losses)                  # waits for the epoch to finish
             seconds = time.perf_counter() - t0
-            bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:
+            bad, limit = step.check_losses(losses, limit)
+            if bad is not None:
                 kept = f"the checkpoint of epoch {epoch} in {out} is kept" if epoch else "nothing was saved"
-                raise FloatingPointError(
-                    f"training stopped: the loss became {losses[bad[0]]} at epoch {epoch + 1}, batch {bad[0] + 1} "
-                    f"(often a learning rate that is too high; try a smaller --lr); {kept}")
+                where = f"epoch {epoch + 1}, batch {bad + 1}"
+                raise FloatingPointError(f"{step.diverged_message(float(losses[bad]), where)}; try a smaller --lr; "
+                                         f"{kept}")
             params, opt_state = new_params, new_state
             test_loss, test_acc = jm.evaluate(params, xte, yte, batch_size=min(1000, len(xte)))
             record = {"epoch": epoch + 1, "loss": float(losses.mean()), "test_loss": test_loss,
@@ -259,9 +263,12 @@ def parse_args(argv=None):
     p.add_argument("--dataset", default="mnist", choices=DATASETS)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--optimizer", default="adam", choices=sorted(optimizers.NAMES))
+    p.add_argument("--optimizer", default="adam", choices=list(optimizers.NAMES),
+                   help="momentum and nesterov are SGD with momentum (0.9 unless --momentum says)")
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--momentum", type=float, default=0.0, help="for sgd and rmsprop")
+    p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine"),
+                   help="cosine: decay from --lr to --lr/10 over the run's --epochs; constant: keep --lr (default)")
+    p.add_argument("--momentum", type=float, default=0.0, help="for sgd, rmsprop, momentum and nesterov")
     p.add_argument("--loss", default="categorical_crossentropy", choices=["categorical_crossentropy", "mse", "focal"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images (smoke runs)")
@@ -282,8 +289,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.distributed:
         jax.distributed.initialize()
-    config = {k: getattr(args, k) for k in ("model", "dataset", "epochs", "batch_size", "optimizer", "lr", "momentum",
-                                            "loss", "seed", "limit", "out", "resume", "loop")}
+    config = {k: getattr(args, k) for k in ("model", "dataset", "epochs", "batch_size", "optimizer", "lr",
+                                            "lr_schedule", "momentum", "loss", "seed", "limit", "out", "resume",
+                                            "loop")}
     log = print if jax.process_index() == 0 else (lambda *a: None)
     try:
         train(config, progress=not args.no_progress and jax.process_index() == 0, log=log)
