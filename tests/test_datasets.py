@@ -265,6 +265,25 @@ def test_class_balanced_subset_errors():
         datasets.class_balanced_subset(x[:5], y, 4)
 
 
+def test_imbalanced_subset_refuses_bad_input():
+    x, y = np.zeros((20, 2)), np.repeat(np.arange(2), 10)
+    with pytest.raises(ValueError, match="keep must be in"):
+        datasets.imbalanced_subset(x, y, [1], keep=0)
+    with pytest.raises(ValueError, match=r"minority classes \[7\] have no examples"):
+        datasets.imbalanced_subset(x, y, [7])
+    xs, ys = datasets.imbalanced_subset(x, y, [1], keep=0.3, seed=2)
+    assert list(np.bincount(ys)) == [10, 3] and len(xs) == 13
+
+
+def test_imbalanced_subset_keeps_a_fraction_of_the_minority_in_order():
+    x, y = np.arange(60), np.repeat(np.arange(3), 20)
+    xs, ys = datasets.imbalanced_subset(x, y, [0, 2], keep=0.25, seed=4)
+    assert list(np.bincount(ys)) == [5, 20, 5]
+    assert np.all(np.diff(xs) > 0) and np.array_equal(y[xs], ys)      # original order, images with their labels
+    again, _ = datasets.imbalanced_subset(x, y, [0, 2], keep=0.25, seed=4)
+    np.testing.assert_array_equal(xs, again)
+
+
 # ---------------------------------------------------------------- demo photographs
 
 def test_demo_images_are_small_uint8_photographs():

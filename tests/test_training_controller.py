@@ -1,12 +1,12 @@
-"""The studio's training controller (playground/training.py) and the core pieces it uses (metrics, imbalance),
-driven without a browser: the state machine, chunked stepping, divergence recovery, weights files, settings."""
+"""The studio's training controller (playground/training.py), driven without a browser: the state machine,
+chunked stepping, divergence recovery, weights files, settings, and the inputs the page feeds it."""
 import io
 import math
 
 import numpy as np
 import pytest
 
-from core import datasets, losses, metrics, models, optimizers
+from core import datasets, losses, models, optimizers, step
 from playground import studio_arch, training as T
 
 TINY = 'Conv2D(4, 5, strides=2, activation="relu", name="C1")\nFlatten()\nDense(10, name="OUTPUT")'
@@ -135,7 +135,7 @@ def test_adam_lr_10_stops_with_a_plain_message_and_restores_the_last_good_weight
 
 
 def test_a_nan_loss_restores_the_params_before_the_step_that_made_it(data, monkeypatch):
-    monkeypatch.setattr(T, "DIVERGE_FACTOR", math.inf)         # only NaN/inf counts: reach it with SGD at 1e4
+    monkeypatch.setattr(step, "DIVERGE_FACTOR", math.inf)       # only NaN/inf counts: reach it with SGD at 1e4
     t = T.Trainer(data, optimizer="sgd", learning_rate=1e4, batch_size=32)
     t.start()
     snapshots = []
@@ -293,52 +293,18 @@ def test_the_imbalanced_option_keeps_a_tenth_of_the_minority_digits(data):
     assert list(np.bincount(t.training_set()[1], minlength=10)) == [20] * 10
 
 
-# ---------------------------------------------------------------- core.metrics and core.imbalance
-
-def test_confusion_matrix_counts_true_rows_and_predicted_columns():
-    cm = metrics.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3)
-    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
-    assert metrics.accuracy([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2]) == pytest.approx(4 / 6)
-    np.testing.assert_array_equal(metrics.misclassified([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2]), [1, 4])
-    np.testing.assert_allclose(metrics.per_class_recall(cm), [0.5, 1.0, 2 / 3])
-    onehot = np.eye(3)[[0, 1, 2]]
-    assert metrics.accuracy(onehot, [0, 1, 1]) == pytest.approx(2 / 3)
+def lecun_input(digits):
+    """uint8 digits (N, 28, 28) as LeNet-5 takes them, written out here without core.datasets: pixels / 255 on a
+    zero 32x32 canvas, the digit at rows and columns 2..29, one channel."""
+    out = np.zeros((len(digits), 32, 32, 1), np.float32)
+    out[:, 2:30, 2:30, 0] = np.asarray(digits, np.float32) / 255
+    return out
 
 
-def test_confusion_matrix_matches_a_loop():
-    rng = np.random.default_rng(0)
-    t, p = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
-    loop = np.zeros((10, 10), int)
-    for a, b in zip(t, p):
-        loop[a, b] += 1
-    np.testing.assert_array_equal(metrics.confusion_matrix(t, p, 10), loop)
-
-
-@pytest.mark.parametrize("args, why", [(([0, 1], [0]), "2 labels but y_pred has 1"),
-                                       (([0, 5], [0, 1], 3), "y_true has labels outside 0..2"),
-                                       (([0.5], [0]), "whole numbers")])
-def test_metrics_refuse_bad_labels(args, why):
-    with pytest.raises(ValueError, match=why):
-        metrics.confusion_matrix(*args)
-
-
-def test_softmax_is_stable_and_normalised():
-    p = metrics.softmax(np.array([[1000.0, 0.0], [0.0, 0.0]]))
-    np.testing.assert_allclose(p, [[1.0, 0.0], [0.5, 0.5]])
-
-
-def test_imbalanced_subset_refuses_bad_input():
-    x, y = np.zeros((20, 2)), np.repeat(np.arange(2), 10)
-    with pytest.raises(ValueError, match="keep must be in"):
-        datasets.imbalanced_subset(x, y, [1], keep=0)
-    with pytest.raises(ValueError, match=r"minority classes \[7\] have no examples"):
-        datasets.imbalanced_subset(x, y, [7])
-    xs, ys = datasets.imbalanced_subset(x, y, [1], keep=0.3, seed=2)
-    assert list(np.bincount(ys)) == [10, 3] and len(xs) == 13
-
-
-def test_loads_the_weights_the_jax_training_script_writes(data, tmp_path):
-    """The issue: weights from the JAX training scripts open in the studio (and keep their predictions)."""
+def test_loads_the_weights_the_jax_training_script_writes_and_reads_raw_digits_as_the_page_gives_them(data, tmp_path):
+    """The JAX script's weights open in the studio, and the studio's answers for the test digits it shows (the
+    page hands it the raw uint8 digits) are those of the file's model on independently prepared inputs: a wrong
+    scale (/256, standardization) or padding (3 or 0 pixels, a shifted digit) in the studio would fail here."""
     pytest.importorskip("jax")
     from core.jax import train as jax_train
     assert jax_train.main(["--dataset", "synthetic", "--limit", "64", "--batch-size", "32", "--no-progress",
@@ -348,5 +314,12 @@ def test_loads_the_weights_the_jax_training_script_writes(data, tmp_path):
     t = T.Trainer(data)
     t.load_bytes(blob, "weights.npz")
     assert t.model.count_params() == 61_706 and t.status == "ready"
-    x = t.x_test[:8]
-    np.testing.assert_allclose(t.predict(x)[0], metrics.softmax(model.apply(params, x)), rtol=1e-5, atol=1e-6)
+    x = lecun_input(data["x_test"])
+    want = model.apply(params, x)
+    got, acts = t.predict(t.x_test[:8])                      # what the page shows for test digit i
+    e = np.exp(want[:8] - want[:8].max(axis=1, keepdims=True))
+    np.testing.assert_allclose(got, e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(acts["input"], x[:8])
+    result = t.evaluate_test()                               # the confusion matrix and the mistakes shown
+    np.testing.assert_array_equal(result["pred"], want.argmax(axis=1))
+    assert result["accuracy"] == np.mean(want.argmax(axis=1) == data["y_test"])

@@ -1,0 +1,49 @@
+"""core.metrics: accuracy and the count of correct predictions that every trainer sums, the confusion matrix,
+the mistakes, per-class recall, softmax; labels as ints or one-hot, bad labels refused by name."""
+import numpy as np
+import pytest
+
+from core import metrics
+
+
+def test_confusion_matrix_counts_true_rows_and_predicted_columns():
+    cm = metrics.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    assert metrics.accuracy([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2]) == pytest.approx(4 / 6)
+    np.testing.assert_array_equal(metrics.misclassified([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2]), [1, 4])
+    np.testing.assert_allclose(metrics.per_class_recall(cm), [0.5, 1.0, 2 / 3])
+    onehot = np.eye(3)[[0, 1, 2]]
+    assert metrics.accuracy(onehot, [0, 1, 1]) == pytest.approx(2 / 3)
+
+
+def test_confusion_matrix_matches_a_loop():
+    rng = np.random.default_rng(0)
+    t, p = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
+    loop = np.zeros((10, 10), int)
+    for a, b in zip(t, p):
+        loop[a, b] += 1
+    np.testing.assert_array_equal(metrics.confusion_matrix(t, p, 10), loop)
+
+
+@pytest.mark.parametrize("args, why", [(([0, 1], [0]), "2 labels but y_pred has 1"),
+                                       (([0, 5], [0, 1], 3), "y_true has labels outside 0..2"),
+                                       (([0.5], [0]), "whole numbers")])
+def test_metrics_refuse_bad_labels(args, why):
+    with pytest.raises(ValueError, match=why):
+        metrics.confusion_matrix(*args)
+
+
+def test_softmax_is_stable_and_normalised():
+    p = metrics.softmax(np.array([[1000.0, 0.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(p, [[1.0, 0.0], [0.5, 0.5]])
+
+
+def test_count_correct_and_accuracy_take_logits_or_classes():
+    logits = np.array([[2.0, 1.0, 0.0], [0.0, 0.0, 5.0], [1.0, 3.0, 2.0], [0.3, 0.2, 0.1]])
+    y = np.array([0, 2, 2, 0])                                    # argmax: 0, 2, 1, 0 -> three right
+    assert metrics.count_correct(y, logits) == 3 and type(metrics.count_correct(y, logits)) is int
+    assert metrics.accuracy(y, logits) == metrics.accuracy(y, [0, 2, 1, 0]) == 0.75
+    assert metrics.count_correct(np.eye(3)[y], logits) == 3       # one-hot labels
+    assert metrics.accuracy([], []) == 0.0 and metrics.count_correct([], []) == 0
+    with pytest.raises(ValueError, match="y_true has 2 labels but y_pred has 4"):
+        metrics.count_correct([0, 1], logits)
