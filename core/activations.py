@@ -44,7 +44,7 @@ def backward(name, dout, a):
     if name is None:
         return dout
     if name == "relu":
-        # the same values; under Pyodide (matmul.WASM) np.where is 3-4x faster than multiplying by a bool
+        # the same values; under Pyodide (backend.WASM) np.where is 3-4x faster than multiplying by a bool
         # mask, on CPython the multiply is the fast one
         return np.where(a > 0, dout, 0) if backend.WASM else dout * (a > 0)
     if name == "sigmoid":

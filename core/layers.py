@@ -123,15 +123,9 @@ class Conv2D(Layer):
 
     def build(self, input_shape):
         _check_rank(self, input_shape, 3, "a 4-D input (N, H, W, C)")
-        h, w, c = input_shape
-        kh, kw = self.kernel_size
-        ho = arithmetic.output_length(h, kh, self.strides[0], self.padding)
-        wo = arithmetic.output_length(w, kw, self.strides[1], self.padding)
-        if ho < 1 or wo < 1:
-            raise ValueError(f"{self.label}: kernel {kh}x{kw} is larger than the input {h}x{w} "
-                             f"(padding={self.padding!r}); use padding='same' or a smaller kernel")
-        self.pads = (arithmetic.pad_amounts(h, kh, self.strides[0], self.padding),
-                     arithmetic.pad_amounts(w, kw, self.strides[1], self.padding))
+        hw = tuple(input_shape[:2])
+        self.pads = arithmetic.window_pads(hw, self.kernel_size, self.strides, self.padding, self.label, "kernel")
+        ho, wo = arithmetic.output_hw(hw, self.kernel_size, self.strides, self.padding)
         self.input_shape, self.output_shape = tuple(input_shape), (ho, wo, self.filters)
         return self.output_shape
 
@@ -176,21 +170,14 @@ class Conv2D(Layer):
 class _Pooling2D(Layer):
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name)
-        self.pool_size = arithmetic.pair(pool_size, "pool_size", self.label)
-        self.strides = arithmetic.pair(self.pool_size if strides is None else strides, "strides", self.label)
-        self.padding = arithmetic.check_padding(padding, self.label)
-        if not isinstance(self.padding, str):
-            raise ValueError(f"{self.label}: padding must be 'valid' or 'same', got {padding!r}")
+        self.pool_size, self.strides, self.padding = pooling.pool_settings(pool_size, strides, padding, self.label)
 
     def build(self, input_shape):
         _check_rank(self, input_shape, 3, "a 4-D input (N, H, W, C)")
-        h, w, c = input_shape
-        ho = arithmetic.output_length(h, self.pool_size[0], self.strides[0], self.padding)
-        wo = arithmetic.output_length(w, self.pool_size[1], self.strides[1], self.padding)
-        if ho < 1 or wo < 1:
-            raise ValueError(f"{self.label}: pool {self.pool_size[0]}x{self.pool_size[1]} is larger than the "
-                             f"input {h}x{w} (padding={self.padding!r})")
-        self.input_shape, self.output_shape = tuple(input_shape), (ho, wo, c)
+        hw = tuple(input_shape[:2])
+        self.pads = arithmetic.window_pads(hw, self.pool_size, self.strides, self.padding, self.label, "pool")
+        ho, wo = arithmetic.output_hw(hw, self.pool_size, self.strides, self.padding)
+        self.input_shape, self.output_shape = tuple(input_shape), (ho, wo, input_shape[2])
         return self.output_shape
 
     def config(self):

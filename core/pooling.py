@@ -11,29 +11,31 @@ from . import backend
 from .conv import windows, col2im
 
 
-def check_pool_input(x, pool_size, strides, padding, name):
-    """Validate; returns (pool, stride, pads_h, pads_w)."""
-    shape = np.shape(x)
-    if len(shape) != 4:
-        raise ValueError(f"{name}: expects a 4-D input (N, H, W, C), got shape {tuple(shape)}")
+def pool_settings(pool_size, strides, padding, name):
+    """Checked settings (pool, stride, padding): pairs of positive ints (strides default to the pool size) and
+    "valid" or "same". MaxPooling2D and AveragePooling2D check theirs here too."""
     pool = arithmetic.pair(pool_size, "pool_size", name)
     stride = arithmetic.pair(pool if strides is None else strides, "strides", name)
     padding = arithmetic.check_padding(padding, name)
     if not isinstance(padding, str):
         raise ValueError(f"{name}: pooling padding must be 'valid' or 'same', got {padding!r}")
-    h, w = shape[1], shape[2]
-    pads_h = arithmetic.pad_amounts(h, pool[0], stride[0], padding)
-    pads_w = arithmetic.pad_amounts(w, pool[1], stride[1], padding)
-    if h + sum(pads_h) < pool[0] or w + sum(pads_w) < pool[1]:
-        raise ValueError(f"{name}: pool {pool[0]}x{pool[1]} is larger than the input {h}x{w} "
-                         f"(padding={padding!r})")
+    return pool, stride, padding
+
+
+def check_pool_input(x, pool_size, strides, padding, name):
+    """Validate; returns (pool, stride, pads_h, pads_w)."""
+    shape = np.shape(x)
+    if len(shape) != 4:
+        raise ValueError(f"{name}: expects a 4-D input (N, H, W, C), got shape {tuple(shape)}")
+    pool, stride, padding = pool_settings(pool_size, strides, padding, name)
+    pads_h, pads_w = arithmetic.window_pads(shape[1:3], pool, stride, padding, name, "pool")
     return pool, stride, pads_h, pads_w
 
 
-def _tiles(x, pool, stride, pads_h, pads_w):
-    """True when the windows do not overlap and tile x exactly (the usual 2x2, stride 2): the fast path."""
-    n, h, w, c = x.shape
-    return pool == stride and pads_h == (0, 0) and pads_w == (0, 0) and not h % pool[0] and not w % pool[1]
+def tiled(input_hw, pool, stride, pads):
+    """True when the windows are the tiles of the input (H, W): no padding, stride == pool, sizes divide (the
+    usual 2x2, stride 2). Then pooling walks ph*pw strided views x[i::ph, j::pw] (here and in core/jax/ops.py)."""
+    return pool == stride and pads == ((0, 0), (0, 0)) and arithmetic.tiles(input_hw, pool, stride)
 
 
 def _running_max(views):
@@ -55,7 +57,7 @@ def _running_max(views):
 def max_pool_forward(x, pool_size=2, strides=None, padding="valid", name="max_pooling2d"):
     """x (N, H, W, C) -> out (N, Ho, Wo, C), cache."""
     pool, stride, pads_h, pads_w = check_pool_input(x, pool_size, strides, padding, name)
-    if _tiles(x, pool, stride, pads_h, pads_w):
+    if tiled(x.shape[1:3], pool, stride, (pads_h, pads_w)):
         # Two passes, rows then columns, each a running maximum over strided views. The work happens on the
         # channel-major view (C, N, H, W), so the row pass compares whole contiguous rows when x comes from a
         # convolution's "shift" path; the result is returned as an NHWC view again.
@@ -139,7 +141,7 @@ def max_pool_argmax(x, pool_size=2, strides=None, padding="valid"):
 def avg_pool_forward(x, pool_size=2, strides=None, padding="valid", name="average_pooling2d"):
     """x (N, H, W, C) -> out (N, Ho, Wo, C), cache. Pads are not counted in the average."""
     pool, stride, pads_h, pads_w = check_pool_input(x, pool_size, strides, padding, name)
-    if _tiles(x, pool, stride, pads_h, pads_w):
+    if tiled(x.shape[1:3], pool, stride, (pads_h, pads_w)):
         ph, pw = pool
         xt = x.transpose(3, 0, 1, 2)
         rows = sum(xt[:, :, i::ph, :] for i in range(ph))

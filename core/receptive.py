@@ -20,8 +20,7 @@ def window(i, j, window_size, stride, padding, input_hw, name="window"):
     kh, kw = arithmetic.pair(window_size, "window size", name)
     sh, sw = arithmetic.pair(stride, "strides", name)
     padding = arithmetic.check_padding(padding, name)
-    ho = arithmetic.output_length(h, kh, sh, padding)
-    wo = arithmetic.output_length(w, kw, sw, padding)
+    ho, wo = arithmetic.output_hw((h, w), (kh, kw), (sh, sw), padding)
     if not (0 <= i < ho and 0 <= j < wo):
         raise ValueError(f"{name}: output pixel ({i}, {j}) is outside the output {ho}x{wo} "
                          f"(input {h}x{w}, window {kh}x{kw}, stride {sh}x{sw}, padding={padding!r})")

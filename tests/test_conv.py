@@ -158,3 +158,46 @@ def test_recycled_buffers_do_not_leak_between_calls():
     for got, ref in ((got_a, ref_a), (got_b, ref_b)):
         for g, r in zip(got, ref):
             np.testing.assert_array_equal(g, r)
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_tiles_means_every_pixel_in_exactly_one_window(n):
+    """arithmetic.tiles against counting: along an axis of n, windows of k at stride s cover each pixel once."""
+    for k in range(1, n + 1):
+        for s in range(1, n + 2):
+            covered = np.zeros(n, int)
+            for start in range(0, arithmetic.output_length(n, k, s, "valid") * s, s):
+                covered[start:start + k] += 1
+            once = bool((covered == 1).all())
+            assert arithmetic.tiles((n, 6), (k, 2), (s, 2)) == once, (n, k, s)
+            assert arithmetic.tiles((6, n), (3, k), (3, s)) == once, (n, k, s)
+
+
+@pytest.mark.parametrize("kind, layer", [("pool", "MaxPooling2D"), ("pool", "AveragePooling2D"), ("kernel", "Conv2D")])
+def test_layers_and_kernels_share_one_size_check_and_one_set_of_pads(kind, layer):
+    """A layer's build and the kernel it calls ask the same arithmetic.window_pads: the same pads, the same error."""
+    from core import layers
+    make = {"MaxPooling2D": lambda **kw: layers.MaxPooling2D(3, 2, **kw),
+            "AveragePooling2D": lambda **kw: layers.AveragePooling2D(3, 2, **kw),
+            "Conv2D": lambda **kw: layers.Conv2D(2, 3, 2, **kw)}[layer]
+    call = {"MaxPooling2D": lambda x, l: pooling.check_pool_input(x, 3, 2, l.padding, l.label)[2:],
+            "AveragePooling2D": lambda x, l: pooling.check_pool_input(x, 3, 2, l.padding, l.label)[2:],
+            "Conv2D": lambda x, l: conv.check_conv_input(x, np.zeros((3, 3, 1, 2)), 2, l.padding, l.label)[1:]}[layer]
+    same = make(padding="same", name="a")
+    same.build((7, 8, 1))
+    assert same.pads == call(np.zeros((1, 7, 8, 1)), same) == ((1, 1), (0, 1))
+    assert same.output_shape[:2] == (4, 4)
+    small = make(padding="valid", name="b")
+    message = rf"{small.label}: {kind} 3x3 is larger than the input 2x5 \(padding='valid'\); use padding='same' or a smaller {kind}"
+    with pytest.raises(ValueError, match=message):
+        small.build((2, 5, 1))
+    with pytest.raises(ValueError, match=message):
+        call(np.zeros((1, 2, 5, 1)), small)
+
+
+def test_pooling_settings_are_checked_once_for_layers_and_kernels():
+    from core import layers
+    with pytest.raises(ValueError, match=r"MaxPooling2D 'p': pooling padding must be 'valid' or 'same', got 1"):
+        layers.MaxPooling2D(2, padding=1, name="p")
+    with pytest.raises(ValueError, match=r"max_pooling2d: pooling padding must be 'valid' or 'same', got 1"):
+        pooling.max_pool_forward(np.zeros((1, 4, 4, 1)), 2, padding=1)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .. import arithmetic
+from .. import arithmetic, pooling
 
 _DIMS = ("NHWC", "HWIO", "NHWC")
 
@@ -81,7 +81,7 @@ def _conv(x, kernel, strides, pads):
 
 def _span(size, k, stride):
     """Number of window positions along one axis of a padded input, and the slice end offset they cover."""
-    n = (size - k) // stride + 1
+    n = arithmetic.output_length(size, k, stride, "valid")
     return n, (n - 1) * stride + 1
 
 
@@ -96,7 +96,8 @@ def _padded_chunks(x, kernel, pads):
     """x (N, H, W, 1) -> padded images (N, Hp, Wp) and how many images' shifted copies fit in _COPIES_BYTES."""
     kh, kw = kernel.shape[:2]
     img = jnp.pad(x[..., 0], ((0, 0), *pads)) if any(map(any, pads)) else x[..., 0]
-    per_image = kh * kw * (img.shape[1] - kh + 1) * (img.shape[2] - kw + 1) * img.dtype.itemsize
+    ho, wo = arithmetic.output_hw(img.shape[1:], (kh, kw), (1, 1))    # at stride 1: an upper bound for any stride
+    per_image = kh * kw * ho * wo * img.dtype.itemsize
     return img, max(1, min(img.shape[0], _COPIES_BYTES // per_image))
 
 
@@ -222,17 +223,8 @@ conv_cpu.defvjp(_conv_cpu_fwd, _conv_cpu_bwd)
 
 
 def _pool_pads(layer):
-    """[(0, 0), (top, bottom), (left, right), (0, 0)] as the core computes them for this layer's input."""
-    h, w, _ = layer.input_shape
-    ph = arithmetic.pad_amounts(h, layer.pool_size[0], layer.strides[0], layer.padding)
-    pw = arithmetic.pad_amounts(w, layer.pool_size[1], layer.strides[1], layer.padding)
-    return [(0, 0), ph, pw, (0, 0)]
-
-
-def _tiles(layer, x):
-    """True when the windows tile x exactly (pool == strides, no padding, sizes divide): LeNet's 2x2 pools."""
-    return (layer.pool_size == layer.strides and x.shape[1] % layer.pool_size[0] == 0
-            and x.shape[2] % layer.pool_size[1] == 0 and all(p == (0, 0) for p in _pool_pads(layer)))
+    """[(0, 0), (top, bottom), (left, right), (0, 0)] as the core layer computed them for its input."""
+    return [(0, 0), *layer.pads, (0, 0)]
 
 
 def _max_of_tiles(layer, x):
@@ -254,7 +246,7 @@ def _max_of_tiles(layer, x):
 
 def max_pool(layer, params, x, training=False, key=None):
     """Each window's maximum; "same" pads with -inf so a pad never wins (as the core does)."""
-    if _tiles(layer, x):
+    if pooling.tiled(x.shape[1:3], layer.pool_size, layer.strides, layer.pads):    # LeNet's 2x2 pools
         return _max_of_tiles(layer, x)
     window = (1, *layer.pool_size, 1)
     strides = (1, *layer.strides, 1)
