@@ -117,26 +117,32 @@ OPTIMIZERS = [
 ]
 
 
-@pytest.mark.parametrize("make_opt", OPTIMIZERS, ids=["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-                                                      "rmsprop_momentum", "adam"])
-def test_ten_steps_of_each_optimizer_match(make_opt):
-    model = models.lenet5()
-    x, y = batch((32, 32, 1), 10, n=16, seed=4)
-    params = model.init(seed=5)
+def step_both(model, make_opt, params, x, y, steps=10):
+    """`steps` optimizer steps on alternating halves of (x, y) in the NumPy core and in Compiled's jitted train_step,
+    each step's loss checked to agree -> (core params, core state, JAX params, JAX state)."""
     opt = make_opt()
     state = opt.init(params)
     jm = cj.compile(model, optimizer=make_opt())
     jparams, jstate = params, jm.init_optimizer(params)
-    for step in range(10):
+    for step in range(steps):
         xb, yb = x[step % 2::2], y[step % 2::2]
         loss, grads = model.value_and_grad(params, xb, yb)
         params, state = opt.update(grads, state, params)
         jparams, jstate, jloss = jm.train_step(jparams, jstate, xb, yb)
         np.testing.assert_allclose(float(jloss), float(loss), rtol=1e-4)
+    return params, state, jparams, jstate
+
+
+@pytest.mark.parametrize("make_opt", OPTIMIZERS, ids=["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+                                                      "rmsprop_momentum", "adam"])
+def test_ten_steps_of_each_optimizer_match(make_opt):
+    model = models.lenet5()
+    x, y = batch((32, 32, 1), 10, n=16, seed=4)
+    params, _, jparams, _ = step_both(model, make_opt, model.init(seed=5), x, y)
     # Adam's first step is lr * g / (|g| + 1e-7): for a gradient within float32 rounding of 1e-7 that fraction of a
     # step is itself rounding, so besides rtol 1e-4 allow 5% of one step (measured: 2.4%; every other optimizer <0.1%).
     # Bigger learning rates make 10 steps chaotic (a changed weight changes every later gradient) in both engines.
-    assert_tree_close(jparams, params, rtol=1e-4, atol=0.05 * opt.learning_rate)
+    assert_tree_close(jparams, params, rtol=1e-4, atol=0.05 * make_opt().learning_rate)
 
 
 def test_train_epoch_scan_equals_train_steps():
@@ -180,23 +186,15 @@ def test_a_learning_rate_schedule_reaches_the_jitted_steps(make_opt):
     end) equal the NumPy core's, and differ from steps at the peak rate throughout."""
     model = small_model()
     x, y = batch((10, 10, 1), 10, n=16, seed=8)
-    params = model.init(seed=2)
+    start = model.init(seed=2)
+    params, state, jparams, jstate = step_both(model, make_opt, start, x, y)
     opt = make_opt()
-    state = opt.init(params)
-    jm = cj.compile(model, optimizer=make_opt())
-    peak = cj.compile(model, optimizer=type(opt)(opt.learning_rate.peak, **(
-        {"momentum": opt.momentum} if isinstance(opt, optimizers.SGD) else {})))
-    jparams, jstate = params, jm.init_optimizer(params)
-    pparams, pstate = params, peak.init_optimizer(params)
-    for step in range(10):
-        xb, yb = x[step % 2::2], y[step % 2::2]
-        _, grads = model.value_and_grad(params, xb, yb)
-        params, state = opt.update(grads, state, params)
-        jparams, jstate, _ = jm.train_step(jparams, jstate, xb, yb)
-        pparams, pstate, _ = peak.train_step(pparams, pstate, xb, yb)
+    at_peak = lambda: type(opt)(opt.learning_rate.peak, **({"momentum": opt.momentum}
+                                                            if isinstance(opt, optimizers.SGD) else {}))
+    _, _, pparams, _ = step_both(model, at_peak, start, x, y)
     assert int(jstate["count"]) == int(state["count"]) == 10
     assert_tree_close(jparams, params, rtol=1e-4, atol=1e-6)
-    moved = lambda p: np.abs(np.asarray(p["C1"]["kernel"]) - model.init(seed=2)["C1"]["kernel"]).sum()
+    moved = lambda p: np.abs(np.asarray(p["C1"]["kernel"]) - start["C1"]["kernel"]).sum()
     assert moved(pparams) > 1.2 * moved(jparams)                  # the decayed rate took visibly smaller steps
 
 
