@@ -45,6 +45,30 @@ def _namespace(x):
     return x.__array_namespace__() if hasattr(x, "__array_namespace__") else np
 
 
+def _check_number(value, name, lo=0.0, hi=math.inf, lo_open=True, hi_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    below = value <= lo if lo_open else value < lo
+    above = value >= hi if hi_open else value > hi
+    if not math.isfinite(value) or below or above:
+        where = (f"{'>' if lo_open else '>='} {lo:g}" if hi == math.inf else
+                 f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}")
+        raise ValueError(f"{name} must be a finite number {where}, got {value!r}")
+
+
+def _check_settings(kind, learning_rate, fractions=(), positive=(), nonnegative=()):
+    """ValueError naming the optimizer and the setting unless: learning_rate is a number > 0 or a schedule,
+    each of fractions (name, value) in [0, 1), each of positive > 0 and each of nonnegative >= 0 (all finite)."""
+    if not callable(learning_rate):
+        _check_number(learning_rate, f"{kind}: learning_rate")
+    for name, value in fractions:
+        _check_number(value, f"{kind}: {name}", 0.0, 1.0, lo_open=False)
+    for name, value in positive:
+        _check_number(value, f"{kind}: {name}")
+    for name, value in nonnegative:
+        _check_number(value, f"{kind}: {name}", lo_open=False)
+
+
 # ---------------------------------------------------------------- learning-rate schedules
 
 def cosine_decay(peak, total_steps, floor_ratio=0.1):
@@ -69,22 +93,6 @@ def cosine_decay(peak, total_steps, floor_ratio=0.1):
     return schedule
 
 
-def _check_number(value, name, lo=0.0, hi=math.inf, lo_open=True, hi_open=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    below = value <= lo if lo_open else value < lo
-    above = value >= hi if hi_open else value > hi
-    if not math.isfinite(value) or below or above:
-        where = (f"{'>' if lo_open else '>='} {lo:g}" if hi == math.inf else
-                 f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}")
-        raise ValueError(f"{name} must be a finite number {where}, got {value!r}")
-
-
-def _check_lr(learning_rate, name):
-    if not callable(learning_rate):
-        _check_number(learning_rate, f"{name}: learning_rate")
-
-
 def _schedule_state(learning_rate):
     """The step count a schedule reads; nothing for a constant rate (so its state stays as it always was)."""
     return {"count": np.zeros((), np.int32)} if callable(learning_rate) else {}
@@ -103,8 +111,7 @@ class SGD:
     """w -= lr * g; with momentum m: v = m*v + g, w -= lr * v (nesterov: w -= lr * (g + m*v)). Keras: lr 0.01."""
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        _check_lr(learning_rate, "SGD")
-        _check_number(momentum, "SGD: momentum", 0.0, 1.0, lo_open=False)
+        _check_settings("SGD", learning_rate, fractions=[("momentum", momentum)])
         self.learning_rate, self.momentum, self.nesterov = learning_rate, momentum, bool(nesterov)
 
     def init(self, params):
@@ -127,9 +134,8 @@ class Adagrad:
     """Per-weight step lr / sqrt(sum of squared gradients + eps). Keras: lr 0.001, initial accumulator 0.1, eps 1e-7."""
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
-        _check_lr(learning_rate, "Adagrad")
-        _check_number(initial_accumulator_value, "Adagrad: initial_accumulator_value", lo_open=False)
-        _check_number(epsilon, "Adagrad: epsilon")
+        _check_settings("Adagrad", learning_rate, positive=[("epsilon", epsilon)],
+                        nonnegative=[("initial_accumulator_value", initial_accumulator_value)])
         self.learning_rate, self.initial_accumulator_value, self.epsilon = \
             learning_rate, initial_accumulator_value, epsilon
 
@@ -151,10 +157,8 @@ class RMSprop:
     """Step lr * g / sqrt(moving average of g^2 + eps). Keras: lr 0.001, rho 0.9, momentum 0, eps 1e-7."""
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
-        _check_lr(learning_rate, "RMSprop")
-        _check_number(rho, "RMSprop: rho", 0.0, 1.0, lo_open=False)
-        _check_number(momentum, "RMSprop: momentum", 0.0, 1.0, lo_open=False)
-        _check_number(epsilon, "RMSprop: epsilon")
+        _check_settings("RMSprop", learning_rate, fractions=[("rho", rho), ("momentum", momentum)],
+                        positive=[("epsilon", epsilon)])
         self.learning_rate, self.rho, self.momentum, self.epsilon = learning_rate, rho, momentum, epsilon
 
     def init(self, params):
@@ -189,10 +193,8 @@ class Adam:
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-        _check_lr(learning_rate, "Adam")
-        _check_number(beta_1, "Adam: beta_1", 0.0, 1.0, lo_open=False)
-        _check_number(beta_2, "Adam: beta_2", 0.0, 1.0, lo_open=False)
-        _check_number(epsilon, "Adam: epsilon")
+        _check_settings("Adam", learning_rate, fractions=[("beta_1", beta_1), ("beta_2", beta_2)],
+                        positive=[("epsilon", epsilon)])
         self.learning_rate, self.beta_1, self.beta_2, self.epsilon = learning_rate, beta_1, beta_2, epsilon
 
     def init(self, params):
