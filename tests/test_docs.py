@@ -3,8 +3,10 @@
 Everything is read from disk at test time (the files git would commit: tracked plus untracked-but-not-ignored),
 so files added or moved while this runs are judged as they are, with no list of files kept here.
 """
+import ast
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +181,77 @@ def test_code_path_extraction():
     text = ("`core/conv.py` `panel serve playground/app.py` `tests/test_x.py::test_y` `core/conv.py:12` "
             "`run/weights.npz` `core/*.py` `<data>/x.npz` `build.py` `core.jax`\n```\n`core/not_checked.py`\n```")
     assert list(code_paths(text, tops)) == ["core/conv.py", "playground/app.py", "tests/test_x.py", "core/conv.py"]
+
+
+# ---------------------------------------------------------------- the architecture page against the code
+
+def import_statements(path, top_level_only):
+    """(module the statement names, relative level) for each import in a .py file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = ast.walk(tree) if not top_level_only else _module_level(tree.body)
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, 0
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and not node.module:             # from . import a, b
+                for alias in node.names:
+                    yield alias.name, node.level
+            else:
+                yield node.module, node.level
+
+
+def _module_level(body):
+    """Statements run at import time: the module body and the branches of its top-level if/try blocks."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.Try)):
+            for part in (node.body, node.orelse, getattr(node, "finalbody", []),
+                         *[h.body for h in getattr(node, "handlers", [])]):
+                yield from _module_level(part)
+
+
+def core_modules():
+    return sorted(p.stem for p in (ROOT / "core").glob("*.py") if p.stem != "__init__")
+
+
+def documented_levels():
+    text = read_text("docs/architecture.md") or ""
+    return {name: int(level) for level, names in re.findall(r"^\s*\|\s*level (\d+)\s+(.+?)\s*\|\s*$", text, re.M)
+            for name in names.split()}
+
+
+def test_architecture_levels_match_the_imports():
+    levels = documented_levels()
+    assert levels, "docs/architecture.md lost its table of core's levels"
+    on_top = {"train"}                  # the command line: imports tqdm, imported by nothing in core
+    problems = [f"core/{m}.py is not on a level in docs/architecture.md" for m in core_modules()
+                if m not in levels and m not in on_top]
+    problems += [f"docs/architecture.md names core/{m}.py, which does not exist" for m in levels
+                 if m not in core_modules()]
+    for module, level in levels.items():
+        if module not in core_modules():
+            continue
+        for name, rel in import_statements(ROOT / "core" / f"{module}.py", top_level_only=False):
+            dep = name.split(".")[0] if rel == 1 else name.split(".")[1] if name.startswith("core.") else None
+            if dep and dep in levels and levels[dep] >= level:
+                problems.append(f"core/{module}.py (level {level}) imports {dep} (level {levels[dep]})")
+    assert not problems, "docs/architecture.md's levels and core's imports disagree:\n" + "\n".join(problems)
+
+
+def test_core_imports_only_stdlib_and_numpy():
+    allowed = set(sys.stdlib_module_names) | {"numpy"}
+    host_only = {"train.py": {"tqdm"}}  # the CLI, never imported by the browser (docs/architecture.md says so)
+    problems = []
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for name, level in import_statements(path, top_level_only=False):
+            if level == 0 and name.split(".")[0] == "playground":
+                problems.append(f"{rel} imports {name}: core never imports playground")
+        if path.parent != ROOT / "core":
+            continue                     # core/jax/ may import jax and optax
+        for name, level in import_statements(path, top_level_only=True):
+            top = name.split(".")[0]
+            if level == 0 and top not in allowed | host_only.get(path.name, set()) and top != "core":
+                problems.append(f"{rel} imports {name} at import time: core runs under Pyodide (stdlib + NumPy)")
+    assert not problems, "\n".join(problems)
