@@ -15,8 +15,12 @@ The first layer is linear, so on saving the standardization is folded into its w
 and the file computes exactly the same function on plain [0, 1] pixels. --no-standardize trains on [0, 1].
 
 The learning rate follows a cosine from --lr down to --lr / 10 over the whole run, as nanoGPT's does
-(optimizers.cosine_decay); --lr-schedule constant keeps it fixed, as Keras' fit does. Both together, after 3 epochs: 98.95% test
-accuracy where [0, 1] pixels at a constant rate reach 98.7% (measured 2026-11-28, benchmarks/README.md).
+(optimizers.cosine_decay); --lr-schedule constant keeps it fixed, as Keras' fit does. Both together, after 3
+epochs: 98.95% test accuracy where [0, 1] pixels at a constant rate reach 98.7% (measured 2026-11-28,
+benchmarks/README.md).
+
+A loss that diverges (core.step's rule: NaN/inf, or 1000 times the run's first) stops the run with exit status 1;
+the last good params are saved.
 
 This is a CLI, never imported by the browser build: it is the only core module that imports tqdm.
 """

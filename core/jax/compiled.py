@@ -10,8 +10,8 @@
 The graph walk mirrors Model.forward: node 0 is the input, node i applies its layer to the outputs of
 model.inputs_of[i]. Losses and optimizer steps are the core's own functions (written with array operators),
 so the only JAX-specific math is in ops.py. A learning-rate schedule (optimizers.cosine_decay) reads the step
-count in the optimizer state, so the jitted steps follow it as the NumPy core does. Shapes and params are checked in Python before anything is traced,
-so bad input raises the core's ValueErrors and never a tracer error.
+count in the optimizer state, so the jitted steps follow it as the NumPy core does. Shapes and params are checked
+in Python before anything is traced, so bad input raises the core's ValueErrors and never a tracer error.
 """
 import functools
 

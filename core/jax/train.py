@@ -16,9 +16,9 @@ What happens, top to bottom:
 4. A loss that diverges (core.step's rule, checked on each epoch's losses: NaN/inf, or more than 1000 times the
    run's first) stops the run with core's message; the checkpoint of the last good epoch stays as it was.
 
---lr-schedule cosine decays the rate from --lr to --lr / 10 over the run (optimizers.cosine_decay, as
-`python -m core.train` does); the step count lives in the optimizer state, so the jitted steps follow it and
-a resumed run continues it.
+--lr-schedule cosine decays the rate from --lr to --lr / 10 over --epochs (optimizers.cosine_decay, as
+`python -m core.train` does). The step count lives in the optimizer state, so the jitted steps follow it and a
+resumed run continues where it stopped (with the same --epochs, exactly as if never interrupted).
 
 Every epoch's shuffle and dropout keys derive from (--seed, epoch), so a resumed run ends with exactly the
 params an uninterrupted one would have.
