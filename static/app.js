@@ -1,6 +1,6 @@
 // The page side of the playground: starts the Python worker, shows its progress, renders the Bokeh document
 // the worker sends, and keeps the two documents in sync (the same protocol as Panel's pyodide worker).
-// Readiness contract (shared DESIGN.md): <html data-ready="true"> once the app answers input, removed while
+// Readiness contract (docs/api.md): <html data-ready="true"> once the app answers input, removed while
 // the page reloads or if the worker fails.
 "use strict";
 
