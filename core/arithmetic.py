@@ -68,17 +68,19 @@ def output_hw(input_hw, window, stride, padding="valid"):
 def window_pads(input_hw, window, stride, padding, owner, what):
     """The zero padding ((top, bottom), (left, right)) for a window (kh, kw) sliding over (H, W), or ValueError
     naming `owner` when the window does not fit the padded input even once (`what` names the window: "kernel")."""
-    pads = tuple(pad_amounts(n, k, s, padding) for n, k, s in zip(input_hw, window, stride))
-    if any(n + before + after < k for n, k, (before, after) in zip(input_hw, window, pads)):
-        raise ValueError(f"{owner}: {what} {window[0]}x{window[1]} is larger than the input "
-                         f"{input_hw[0]}x{input_hw[1]} (padding={padding!r}); use padding='same' or a smaller {what}")
-    return pads
+    (h, w), (kh, kw) = input_hw, window
+    pads_h, pads_w = pad_amounts(h, kh, stride[0], padding), pad_amounts(w, kw, stride[1], padding)
+    if h + sum(pads_h) < kh or w + sum(pads_w) < kw:
+        raise ValueError(f"{owner}: {what} {kh}x{kw} is larger than the input {h}x{w} (padding={padding!r}); "
+                         f"use padding='same' or a smaller {what}")
+    return pads_h, pads_w
 
 
 def tiles(input_hw, window, stride):
     """True when the windows cover (H, W) exactly, every pixel in one window and no window overlapping another:
     along each axis the window steps by its own size and that size divides the axis, or one window spans it."""
-    return all(n % k == 0 and (s == k or n == k) for n, k, s in zip(input_hw, window, stride))
+    (h, w), (kh, kw), (sh, sw) = input_hw, window, stride
+    return h % kh == 0 and w % kw == 0 and (sh == kh or h == kh) and (sw == kw or w == kw)
 
 
 def conv_params(kernel_size, in_channels, filters, use_bias=True):
