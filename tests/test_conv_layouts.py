@@ -106,10 +106,15 @@ PICKS = {False: {"C1": "shift", "C3": "shift", "C5": "rows"},
 
 @pytest.mark.parametrize("wasm", [False, True], ids=["cpython", "pyodide"])
 def test_the_cost_model_picks_for_lenet5_are_unchanged(monkeypatch, wasm):
+    """Under Pyodide, C3 through transforms; C1 (32x32 transforms for only 6 filters) and C5 (one output pixel)
+    directly. CPython, with BLAS, never takes the fft layout; a window nearly as wide as the input (C5) takes rows."""
     monkeypatch.setattr(backend, "WASM", wasm)
     picks = {name: conv_fast.pick_layout((1, 1), out_hw, padded_hw, kernel)
              for name, (padded_hw, out_hw, kernel) in LENET.items()}
     assert picks == PICKS[wasm]
+    # a 3x3 kernel over 14x14 (12 of 14 columns kept): under Pyodide too little work to pay for transforms, and
+    # the shift layout's 14% wasted product costs more than the exact layout's copies save
+    assert conv_fast.pick_layout((1, 1), (12, 12), (14, 14), (3, 3, 6, 16)) == ("exact" if wasm else "shift")
     assert {conv_fast.pick_layout((2, 2), out_hw, padded_hw, kernel)
             for padded_hw, out_hw, kernel in LENET.values()} == {"rows"}      # stride 2: only rows
 

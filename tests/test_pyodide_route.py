@@ -3,7 +3,7 @@ element-wise steps use the forms that are fast in WebAssembly) give the same num
 import numpy as np
 import pytest
 
-from core import activations, backend, conv, conv_fast, pooling
+from core import activations, backend, conv, pooling
 
 
 @pytest.fixture
@@ -151,20 +151,6 @@ def test_fft_layout_in_float32_keeps_the_dtype_and_errs_like_float32(monkeypatch
     for g, r in zip(got, ref):
         assert g.dtype == np.float32
         np.testing.assert_allclose(g, r, atol=1e-5 * np.abs(r).max())
-
-
-def test_fft_layout_is_chosen_where_it_pays(monkeypatch):
-    """The cost model picks what was fastest under Pyodide: LeNet's C3 through transforms; C1 (32x32 transforms
-    for only 6 filters), C5 (one output pixel) and a 3x3 kernel over 14x14 directly; never on the CPython route
-    or at stride 2."""
-    lenet = {"C1": ((28, 28), (32, 32), (5, 5, 1, 6)), "C3": ((10, 10), (14, 14), (5, 5, 6, 16)),
-             "C5": ((1, 1), (5, 5), (5, 5, 16, 120)), "3x3": ((12, 12), (14, 14), (3, 3, 6, 16))}
-    monkeypatch.setattr(backend, "WASM", True)
-    assert {name: conv_fast.pick_layout((1, 1), *a) for name, a in lenet.items()} == \
-        {"C1": "exact", "C3": "fft", "C5": "rows", "3x3": "exact"}
-    assert conv_fast.pick_layout((2, 2), *lenet["C3"]) == "rows"
-    monkeypatch.setattr(backend, "WASM", False)
-    assert conv_fast.pick_layout((1, 1), *lenet["C3"]) == "shift"
 
 
 def test_lenet_training_step_agrees_across_routes_in_float32(monkeypatch):
