@@ -51,18 +51,25 @@ def pad_amounts(n, k, stride, padding):
     return padding, padding
 
 
+def positions(n, k, stride):
+    """Where a window k fits along an axis of n (padding included): floor((n - k) / stride) + 1, 0 if k > n."""
+    return (n - k) // stride + 1 if n >= k else 0
+
+
 def output_length(n, k, stride, padding):
-    """Output positions along one axis: floor((n + pads - k) / stride) + 1 (0 if the window does not fit)."""
+    """Output positions along one axis of n before padding: positions(n + pads, k, stride)."""
     before, after = pad_amounts(n, k, stride, padding)
-    span = n + before + after - k
-    return span // stride + 1 if span >= 0 else 0
+    return positions(n + before + after, k, stride)
 
 
 def output_hw(input_hw, window, stride, padding="valid"):
     """(Ho, Wo) of a window (kh, kw) sliding at stride (sh, sw) over (H, W): output_length along each axis.
-    "valid" (the default) for an input that is already padded."""
-    return (output_length(input_hw[0], window[0], stride[0], padding),
-            output_length(input_hw[1], window[1], stride[1], padding))
+    "valid" (the default) for an input that is already padded (the kernels' hot path: no pads to work out)."""
+    (h, w), (kh, kw), (sh, sw) = input_hw, window, stride
+    if padding != "valid":
+        (top, bottom), (left, right) = pad_amounts(h, kh, sh, padding), pad_amounts(w, kw, sw, padding)
+        h, w = h + top + bottom, w + left + right
+    return positions(h, kh, sh), positions(w, kw, sw)
 
 
 def window_pads(input_hw, window, stride, padding, owner, what):
