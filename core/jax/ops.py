@@ -81,7 +81,7 @@ def _conv(x, kernel, strides, pads):
 
 def _span(size, k, stride):
     """Number of window positions along one axis of a padded input, and the slice end offset they cover."""
-    n = arithmetic.output_length(size, k, stride, "valid")
+    n = arithmetic.positions(size, k, stride)
     return n, (n - 1) * stride + 1
 
 
