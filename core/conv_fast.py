@@ -255,17 +255,21 @@ LAYOUTS = {"shift": (shift_forward, shift_backward),
 
 
 # -- the cost model ------------------------------------------------------------------------------------------------
-# Measured on two machines: CPython with OpenBLAS (benchmarks/bench_lenet.py) and Pyodide 0.27.7 in Node
+# Measured under two runtimes: CPython with OpenBLAS (benchmarks/bench_lenet.py) and Pyodide 0.27.7 in Node
 # (benchmarks/pyodide_profile.py convs, which times each LeNet-5 convolution through every layout and prints the
-# pick). Its thresholds sit between the shapes that were timed, not at a tuned optimum.
+# pick). The thresholds sit between the shapes that were timed, not at a tuned optimum.
 
-# The shift layout computes each output row Wp wide and keeps Wo of it. Below 60% kept (LeNet's C5: 1 of 5
-# columns) the wasted product costs more than the rows layout's strided copies; LeNet's C3 keeps 71% (10 of 14)
-# and C1 88% (28 of 32), both faster through "shift" on CPython.
+# The shift layout computes each output row Wp wide and keeps Wo of it; below SHIFT_MIN_KEPT the wasted product
+# costs more than the rows layout's strided copies. Timed on CPython at batch 32 (5x5 kernels, forward + backward):
+# rows faster at 20% kept (LeNet's C5, 1 of 5 columns: 6x) and 43%, shift faster from 56% (1.2x) up to LeNet's
+# C3 (71%, 1.6x) and C1 (88%, 3x). 0.6 is a round number above that crossover (a 56% case, 9x9 input and 5x5
+# kernel, takes rows although shift was 1.2x faster there; no LeNet layer lies in between).
 SHIFT_MIN_KEPT = 0.6
-# Without BLAS the product itself is the cost, so under Pyodide the exact layout (no wasted columns, slower
-# copies) wins up to 90% kept: measured as a training step, C3 (71% kept) 10% and C1 (88%) 1.5% faster than
-# through "shift". With BLAS the shift layout's cheaper copies win at every width.
+# Without BLAS the product itself is the cost, so under Pyodide the exact layout (no wasted columns) wins up to
+# 90% kept: measured as a training step, C3 (71% kept) 10% and C1 (88%) 1.5% faster than through "shift". On
+# CPython the shift layout is kept at every width: its copies were the cheaper when "exact" came in. (Since the
+# exact layout keeps the batch innermost, it has measured faster on CPython too, e.g. a LeNet-5 step at batch 32
+# 3.0 instead of 3.9 ms; the pick was left as measured before, to be re-timed on its own.)
 EXACT_MAX_KEPT = 0.9
 # The work of one 2-D real transform of S points, in multiply-add equivalents: 3.2 * S * log2(S). Calibrated
 # under Pyodide, where a 16x16 transform took 2 us, as long as 6,600 multiply-adds of its products take
