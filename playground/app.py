@@ -1,11 +1,16 @@
-"""The CNN Playground page: a language switch and one tab per room (Convolution, Pooling, LeNet studio).
+"""The CNN Playground page: a language switch and one tab per room (Convolution, Pooling, LeNet studio, ...).
 
     panel serve playground/app.py          # or, in the static site, the worker calls create_app()
 
 `create_app(lang=None)` returns the whole page as a Panel layout. Without `lang` the language comes from
 $CNN_PLAYGROUND_LANG (the browser bootstrap may set it), the Accept-Language header under `panel serve`,
-or navigator.language under Pyodide; English otherwise. The labs' state survives a language switch:
-the page is rebuilt around the same state dicts.
+or navigator.language under Pyodide; English otherwise.
+
+A room is a module in ROOMS with `room(session, lang) -> namespace` whose `.layout` is the tab's content; it may
+also have `.reopen()` (called when its tab is opened again) and `.leave()` (called before a rebuild). The first
+room is built at once, the others the first time their tab opens, so the first view stays light. `session` is a
+plain namespace that outlives the rooms: a room keeps there what must survive a language switch (the labs'
+settings, a trained model), so the page can be rebuilt around it.
 """
 import os
 import sys
@@ -20,7 +25,9 @@ else:
     from . import conv_lab, i18n, pool_lab, studio
 
 LANG_ENV = "CNN_PLAYGROUND_LANG"
-TABS = ("conv", "pool", "studio")
+# (key, module) in tab order; the tab's title is i18n "tab_<key>". Add a room here and its title to i18n.py.
+ROOMS = (("conv", conv_lab), ("pool", pool_lab), ("studio", studio))
+TABS = tuple(key for key, _ in ROOMS)
 
 
 def detect_language():
@@ -53,50 +60,43 @@ def header_view(lang, set_language):
 
 
 def build_page(lang=None):
-    """The page and handles for tests: layout, lang_switch, tabs, conv, pool and studio (page namespaces; pool and
-    studio are built the first time their tab opens), set_language(lang)."""
-    page = types.SimpleNamespace(lang=lang or detect_language(), conv=None, pool=None, studio=None, tabs=None,
-                                 lang_switch=None, active=0, trainer=None)
-    conv_state = conv_lab.initial_state()
-    pool_state = pool_lab.initial_state()
+    """The page and handles for tests: layout, lang_switch, tabs, session, rooms {key: room or None} and each room
+    as an attribute (page.conv, page.pool, page.studio, ...: None until its tab first opens), set_language(lang)."""
+    page = types.SimpleNamespace(lang=lang or detect_language(), tabs=None, lang_switch=None, active=0,
+                                 session=types.SimpleNamespace(), rooms={})
     page.layout = pn.Column(sizing_mode="stretch_width", css_classes=["cnn-playground"])
 
-    def ensure_pool():
-        if page.pool is None:
-            page.pool = pool_lab.build(pool_state, conv_state, page.lang)
-            page.tabs[1] = (i18n.text(page.lang, "tab_pool"), page.pool.layout)
-        else:
-            page.pool.refresh()        # the conv lab may have changed the image or the feature map
-
-    def ensure_studio():
-        if page.studio is None:
-            # the trainer (model, weights, curves, a run in progress) outlives the page built around it
-            page.studio = studio.create_page(page.lang, trainer=page.trainer)
-            page.tabs[2] = (i18n.text(page.lang, "tab_studio"), page.studio.layout)
+    def open_room(index):
+        key, module = ROOMS[index]
+        room = page.rooms.get(key)
+        if room is None:
+            room = module.room(page.session, page.lang)
+            page.rooms[key] = room
+            setattr(page, key, room)
+            page.tabs[index] = (i18n.text(page.lang, f"tab_{key}"), room.layout)
+        elif getattr(room, "reopen", None) is not None:
+            room.reopen()              # another room may have changed what this one shows (e.g. the conv lab's map)
 
     def on_tab(index):
         page.active = index
-        if TABS[index] == "pool":
-            ensure_pool()
-        elif TABS[index] == "studio":
-            ensure_studio()
+        open_room(index)
 
     def render():
-        lang = page.lang
-        page.conv = conv_lab.build(conv_state, lang)
-        page.pool = None
-        if page.studio is not None:            # keep its trainer; the old page stops its callbacks
-            page.trainer = page.studio.trainer or page.trainer
-            page.studio.close()
-            page.studio = None
-        header, page.lang_switch = header_view(lang, set_language)
-        page.tabs = pn.Tabs((i18n.text(lang, "tab_conv"), page.conv.layout),
-                            (i18n.text(lang, "tab_pool"), pn.Column()),
-                            (i18n.text(lang, "tab_studio"), pn.Column()), css_classes=["lab-tabs"])
+        for room in page.rooms.values():       # the old rooms hand their state to the session and stop
+            if getattr(room, "leave", None) is not None:
+                room.leave()
+        page.rooms = {}
+        for key, _ in ROOMS:
+            setattr(page, key, None)
+        header, page.lang_switch = header_view(page.lang, set_language)
+        page.tabs = pn.Tabs(*((i18n.text(page.lang, f"tab_{key}"), pn.Column()) for key, _ in ROOMS),
+                            css_classes=["lab-tabs"])
+        open_room(0)
+        if page.active:
+            open_room(page.active)
+            page.tabs.active = page.active
         pn.bind(on_tab, page.tabs.param.active, watch=True)
         page.layout.objects = [header, page.tabs]
-        if page.active:
-            page.tabs.active = page.active
 
     def set_language(lang):
         if lang != page.lang and lang in i18n.STRINGS:

@@ -690,3 +690,10 @@ def build(state, lang="en"):
     lab.select_pixel, lab.on_tap = functools.partial(select_pixel, lab), v.plots.on_tap
     lab.load_upload, lab.refresh = v.image.load_upload, functools.partial(show, lab)
     return lab
+
+
+def room(session, lang):
+    """The lab as a room of the page (see app.py): its state lives in the session, so a rebuild keeps it."""
+    if not hasattr(session, "conv_state"):
+        session.conv_state = initial_state()
+    return build(session.conv_state, lang)

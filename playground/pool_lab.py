@@ -288,3 +288,14 @@ def build(state, conv_state, lang="en"):
     lab.message, lab.numbers, lab.detail = v.message.panel, v.numbers.panel, v.detail.panel
     lab.select_pixel, lab.on_tap = functools.partial(select_pixel, lab), v.plots.on_tap
     return lab
+
+
+def room(session, lang):
+    """The lab as a room of the page (see app.py); it pools what the conv lab shows, so it looks again on reopen."""
+    if not hasattr(session, "pool_state"):
+        session.pool_state = initial_state()
+    if not hasattr(session, "conv_state"):
+        session.conv_state = conv_lab.initial_state()
+    lab = build(session.pool_state, session.conv_state, lang)
+    lab.reopen = lab.refresh
+    return lab

@@ -693,6 +693,19 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
     return page
 
 
+def room(session, lang):
+    """The studio as a room of the page (see app.py): the trainer (model, weights, curves, a run in progress) is
+    kept in the session on leave(), so a rebuilt page (a language switch) takes it over."""
+    page = create_page(lang, trainer=getattr(session, "trainer", None))
+
+    def leave():
+        session.trainer = page.trainer or getattr(session, "trainer", None)
+        page.close()                   # stops this page's callbacks (the trainer's run goes on in the next page)
+
+    page.leave = leave
+    return page
+
+
 def build_studio(page, trainer, t):
     """Fill page.layout with the studio's views over `trainer`, and page with the handles tests use."""
     page.trainer, page.alert, page.drawing, page.loaded_as, page.last_refresh = trainer, None, None, None, 0.0
