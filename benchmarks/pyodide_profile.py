@@ -19,7 +19,7 @@ layers:  the training step's time per layer (forward, backward), the loss and th
          overhead (which inflates Python-heavy code): ms per step.
 run:     any Python file, with the repository's core/ importable (for one-off experiments).
 
-Uses the same Pyodide as browser_training.py (the site build's dist/pyodide and .cache/pyodide-core; the site is
+Uses the same Pyodide as browser_training.py (the site build's dist/pyodide and the build cache's pyodide-core ($CNN_SITE_CACHE, else .cache/); the site is
 built only when missing: only Pyodide and its NumPy are taken from it). --core DIR runs another copy of core/.
 """
 import argparse
@@ -187,12 +187,12 @@ for name, hw, kernel, need_dx in [("C1", 32, (5, 5, 1, 6), False), ("C3", 14, (5
 
 
 def runner_paths(core):
+    sys.path.insert(0, str(ROOT / "tests"))
+    import site_helpers
     dist = ROOT / "dist"
     if not (dist / "pyodide" / "pyodide.asm.wasm").exists():
-        sys.path.insert(0, str(ROOT / "tests"))
-        import site_helpers
         dist = site_helpers.ensure_built()
-    return {"pyodideCore": str(ROOT / ".cache" / "pyodide-core"), "pyodideIndex": f"{dist / 'pyodide'}/",
+    return {"pyodideCore": str(site_helpers.pyodide_core()), "pyodideIndex": f"{dist / 'pyodide'}/",
             "coreDir": str(core)}
 
 

@@ -125,12 +125,7 @@ def default_optimizers(surface):
     {"SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam"} -> core optimizer objects."""
     lr = _spec(surface).get("learning_rates") or {}
     lr = {k: lr.get(k, 0.01) for k in ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam")}
-    return {"SGD": O.SGD(lr["SGD"]),
-            "Momentum": O.SGD(lr["Momentum"], momentum=0.9),
-            "Nesterov": O.SGD(lr["Nesterov"], momentum=0.9, nesterov=True),
-            "Adagrad": O.Adagrad(lr["Adagrad"]),
-            "RMSprop": O.RMSprop(lr["RMSprop"]),
-            "Adam": O.Adam(lr["Adam"])}
+    return {name: O.get(name.lower(), learning_rate=rate) for name, rate in lr.items()}
 
 
 def _run(fn, opt, start, steps, bound):

@@ -47,3 +47,9 @@ def test_count_correct_and_accuracy_take_logits_or_classes():
     assert metrics.accuracy([], []) == 0.0 and metrics.count_correct([], []) == 0
     with pytest.raises(ValueError, match="y_true has 2 labels but y_pred has 4"):
         metrics.count_correct([0, 1], logits)
+
+
+def test_confusion_matrix_takes_int32_and_int64_labels():
+    """Pyodide's NumPy indexes with int32: labels of either width must count the same."""
+    a = metrics.confusion_matrix(np.array([1, 2], np.int64), np.array([1, 0], np.int32), 3)
+    np.testing.assert_array_equal(a, [[0, 0, 0], [0, 1, 0], [1, 0, 0]])
