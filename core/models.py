@@ -194,26 +194,36 @@ class Model:
             caches.append(cache)
         return outs, caches
 
-    def backward(self, params, dout, caches):
-        """Gradients of every layer's params given dL/d(output); branches' gradients are summed."""
+    def backward(self, params, dout, caches, keep_grads=False):
+        """Gradients of every layer's params given dout = dL/d(output) (N, *output_shape); branches' gradients
+        are summed. Returns grads, a tree like params.
+
+        keep_grads=True also keeps dL/d(every node's output), the tensors the chain rule passes from the output back
+        to the input, and returns (grads, node_grads): node_grads {layer_name: array of that node's output shape}
+        in node order, starting with the input's ("input": dL/dx, which is otherwise never computed)."""
         douts = [None] * len(self.nodes)
         douts[-1] = dout
-        grads = {}
+        grads, kept = {}, {}
         for i in range(len(self.nodes) - 1, 0, -1):
             if douts[i] is None:
                 continue        # a node nothing downstream uses
             layer = self.nodes[i].layer
             ins = self.inputs_of[i]
-            need_dx = any(j != 0 for j in ins)   # nobody needs dL/d(input image)
+            need_dx = keep_grads or any(j != 0 for j in ins)   # nobody needs dL/d(input image) to train
             dx, g = layer.backward(params.get(layer.name, {}), douts[i], caches[i], need_dx)
+            if keep_grads:
+                kept[i] = douts[i]
             douts[i] = caches[i] = None           # free memory as we go
             if g:
                 grads[layer.name] = g
             for j, d in zip(ins, dx if layer.merges else [dx]):
-                if j == 0 or d is None:
+                if d is None or (j == 0 and not keep_grads):
                     continue
                 douts[j] = d if douts[j] is None else douts[j] + d
-        return grads
+        if not keep_grads:
+            return grads
+        kept[0] = douts[0]
+        return grads, {n.layer.name: kept[i] for i, n in enumerate(self.nodes) if kept.get(i) is not None}
 
     def apply(self, params, x, training=False, return_activations=False, rng=None):
         """x (N, *input_shape) -> output (N, *output_shape); with return_activations, a dict of every layer's output
@@ -223,13 +233,19 @@ class Model:
             return {n.layer.name: o for n, o in zip(self.nodes, outs)}
         return outs[-1]
 
-    def value_and_grad(self, params, x, y, loss="categorical_crossentropy", training=False, rng=None, **loss_kwargs):
+    def value_and_grad(self, params, x, y, loss="categorical_crossentropy", training=False, rng=None,
+                       return_activation_grads=False, **loss_kwargs):
         """(loss, grads) for a batch x (N, ...) with labels y (N,) ints or (N, K) one-hot; grads has params' tree.
 
-        training=True turns dropout on (then pass rng); the default keeps it deterministic."""
+        training=True turns dropout on (then pass rng); the default keeps it deterministic.
+        return_activation_grads=True returns (loss, grads, activation_grads): dL/d(every layer's output)
+        {layer_name: array (N, *that layer's output shape)} in node order, "input" (dL/dx) first, as
+        backward(keep_grads=True) gives them (the backward-pass explorer's tensors)."""
         loss_fn = losses.get(loss, **loss_kwargs)
         outs, caches = self.forward(params, x, training, rng)
         value, dout = loss_fn(outs[-1], y)
+        if return_activation_grads:
+            return (value, *self.backward(params, dout, caches, keep_grads=True))
         return value, self.backward(params, dout, caches)
 
     def predict(self, params, x, batch_size=256):

@@ -115,3 +115,45 @@ def test_whole_lenet5_gradients():
     model = models.lenet5()
     x = np.random.default_rng(7).standard_normal((2, 32, 32, 1))
     check_model(model, x, np.array([3, 7]), sample=25)
+
+
+def check_activation_grads(model, x, y, loss="categorical_crossentropy"):
+    """backward(keep_grads=True)'s dL/d(each node's output) against central differences: each layer's output is
+    nudged by a perturbation added inside its forward pass, and the loss differentiated by that perturbation."""
+    params = to64(model.init(0))
+    value, grads, node_grads = model.value_and_grad(params, x, y, loss=loss, return_activation_grads=True)
+    v0, g0 = model.value_and_grad(params, x, y, loss=loss)
+    assert value == v0                                     # the same loss and param grads as without the extra
+    for name in g0:
+        for w in g0[name]:
+            np.testing.assert_array_equal(grads[name][w], g0[name][w])
+    acts = model.apply(params, x, return_activations=True)
+    assert list(node_grads) == list(acts)                  # every node, in node order, "input" first
+    f = lambda: float(model.value_and_grad(params, x, y, loss=loss)[0])
+    assert_close(node_grads["input"], numeric_grad(f, x), what="input")
+    for layer in model.layers:
+        delta = np.zeros_like(acts[layer.name])
+        original = layer.forward
+        layer.forward = lambda p, a, training=False, rng=None, _f=original: (
+            lambda out_cache: (out_cache[0] + delta, out_cache[1]))(_f(p, a, training, rng))
+        try:
+            assert node_grads[layer.name].shape == delta.shape
+            assert_close(node_grads[layer.name], numeric_grad(f, delta), what=f"dL/d({layer.name})")
+        finally:
+            del layer.forward                              # back to the class's method
+
+
+def test_every_nodes_gradient_matches_finite_differences():
+    # relu before max pooling would tie at zeros (no derivative there); relu before average pooling is fine
+    model = net(L.Conv2D(2, 3, activation="tanh"), L.MaxPooling2D(2), L.Conv2D(3, 2, padding="same", activation="relu"),
+                L.AveragePooling2D(2, padding="same"), L.Flatten(), L.Dense(4, activation="sigmoid"), L.Dense(3))
+    check_activation_grads(model, X.copy(), Y)
+
+
+def test_every_nodes_gradient_through_branches():
+    inp = L.Input((6, 6, 2))
+    a = L.Conv2D(3, 3, padding="same", activation="tanh", name="a")(inp)
+    s = L.Add(name="s")([a, L.Conv2D(3, 1, name="b")(inp)])
+    cat = L.Concatenate(name="cat")([s, L.Conv2D(2, 3, padding="same", name="c")(s)])   # s feeds two consumers
+    model = models.Model(inp, L.Dense(3, name="out")(L.Flatten(name="flat")(cat)))
+    check_activation_grads(model, X[:, :6, :6, :].copy(), Y)
