@@ -30,6 +30,7 @@ class Layer:
 
     kind = "Layer"
     weights = ()            # names of the params this layer owns, in order
+    trainable = True        # False (Keras' trainable=False): frozen, no grads, the optimizer never moves it
 
     def __init__(self, name=None):
         self.name = name
@@ -81,6 +82,13 @@ def _check_rank(layer, shape, rank, what):
         raise ValueError(f"{layer.label} expects {what}, got input of shape (None, {', '.join(map(str, shape))})")
 
 
+def check_bool(value, what, owner):
+    """value if it is a bool (or NumPy bool), else ValueError naming `owner`: the string "False" is not False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{owner}: {what} must be True or False, got {value!r}")
+    return bool(value)
+
+
 class InputLayer(Layer):
     kind = "Input"
 
@@ -110,14 +118,16 @@ class Conv2D(Layer):
     kind = "Conv2D"
     weights = ("kernel", "bias")
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None, name=None):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None,
+                 trainable=True, name=None):
         super().__init__(name)
         self.filters = arithmetic.check_positive_int(filters, "filters", self.label)
         self.kernel_size = arithmetic.pair(kernel_size, "kernel_size", self.label)
         self.strides = arithmetic.pair(strides, "strides", self.label)
         self.padding = arithmetic.check_padding(padding, self.label)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, "use_bias", self.label)
         self.activation = activations.check(activation, self.label)
+        self.trainable = check_bool(trainable, "trainable", self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
 
@@ -148,7 +158,8 @@ class Conv2D(Layer):
 
     def config(self):
         return {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding, "use_bias": self.use_bias, "activation": self.activation}
+                "padding": self.padding, "use_bias": self.use_bias, "activation": self.activation,
+                "trainable": self.trainable}
 
     def forward(self, params, x, training=False, rng=None):
         fuse = self.activation == "relu"           # conv applies relu on its own memory (faster, same values)
@@ -230,11 +241,12 @@ class Dense(Layer):
     kind = "Dense"
     weights = ("kernel", "bias")
 
-    def __init__(self, units, activation=None, use_bias=True, name=None):
+    def __init__(self, units, activation=None, use_bias=True, trainable=True, name=None):
         super().__init__(name)
         self.units = arithmetic.check_positive_int(units, "units", self.label)
         self.activation = activations.check(activation, self.label)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, "use_bias", self.label)
+        self.trainable = check_bool(trainable, "trainable", self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
 
@@ -258,7 +270,8 @@ class Dense(Layer):
         return arithmetic.dense_mults(self.input_shape[0], self.units, self.use_bias)
 
     def config(self):
-        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias}
+        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
+                "trainable": self.trainable}
 
     def forward(self, params, x, training=False, rng=None):
         if x.ndim != 2 or x.shape[1] != params["kernel"].shape[0]:

@@ -6,15 +6,13 @@
     loss, grads = model.value_and_grad(params, x, y, loss="categorical_crossentropy")
     history = model.fit(x, y, epochs=1, batch_size=64, optimizer="adam", validation_data=(xv, yv))
 """
-import io
 import json
 import math
-import zipfile
 
 import numpy as np
 
 from . import layers as L
-from . import losses, metrics, optimizers, step
+from . import files, losses, metrics, optimizers, step
 
 FORMAT = "cnn-playground-weights/1"
 
@@ -123,9 +121,9 @@ class Model:
         return sum(layer.count_params() for layer in self.layers)
 
     def layer_table(self):
-        """One dict per layer: name, kind, output_shape (no batch axis), params, mults (per example)."""
+        """One dict per layer: name, kind, output_shape (no batch axis), params, mults (per example), trainable."""
         return [{"name": l.name, "kind": l.kind, "output_shape": tuple(l.output_shape), "params": l.count_params(),
-                 "mults": l.mults()} for l in self.layers]
+                 "mults": l.mults(), "trainable": l.trainable} for l in self.layers]
 
     def summary(self, print_fn=print):
         """Print (and return) a Keras-like table of layers, output shapes, parameters and multiplications."""
@@ -135,8 +133,11 @@ class Model:
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         line = "-" * (sum(widths) + 6)
         fmt = lambda r: f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
-        text = "\n".join([f'Model: "{self.name}"', line, fmt(rows[0]), line, *map(fmt, rows[1:]), line,
-                          f"Total params: {self.count_params():,}",
+        frozen = sum(l.count_params() for l in self.layers if not l.trainable)
+        counts = [f"Total params: {self.count_params():,}"]
+        if frozen:      # Keras' split, shown once a layer is frozen (trainable=False)
+            counts += [f"Trainable params: {self.count_params() - frozen:,}", f"Non-trainable params: {frozen:,}"]
+        text = "\n".join([f'Model: "{self.name}"', line, fmt(rows[0]), line, *map(fmt, rows[1:]), line, *counts,
                           f"Multiplications per example: {sum(l.mults() for l in self.layers):,}"])
         if print_fn:
             print_fn(text)
@@ -172,6 +173,17 @@ class Model:
                 if tuple(got) != want:
                     raise ValueError(f"{where}: {layer.kind} '{name}' {w} has shape {tuple(got)}, expected {want}")
 
+    def trainable_params(self, params):
+        """The part of params the optimizer moves: every layer with weights but the frozen ones (trainable=False).
+        Optimizer state covers these alone: state = optimizer.init(model.trainable_params(params))."""
+        return {l.name: params[l.name] for l in self.layers if l.weights and l.trainable and l.name in params}
+
+    def update(self, optimizer, grads, opt_state, params):
+        """One optimizer step of the trainable layers -> (new params, new optimizer state); frozen layers' params
+        are passed through untouched (the same arrays) and get no optimizer state, as Keras leaves them."""
+        stepped, opt_state = optimizer.update(grads, opt_state, self.trainable_params(params))
+        return {**params, **stepped}, opt_state
+
     # -- forward and backward --------------------------------------------------------------------------------
     def _check_input(self, x):
         shape = np.shape(x)
@@ -196,7 +208,7 @@ class Model:
 
     def backward(self, params, dout, caches, keep_grads=False):
         """Gradients of every layer's params given dout = dL/d(output) (N, *output_shape); branches' gradients
-        are summed. Returns grads, a tree like params.
+        are summed. Returns grads, a tree like params without the frozen layers (trainable=False).
 
         keep_grads=True also keeps dL/d(every node's output), the tensors the chain rule passes from the output back
         to the input, and returns (grads, node_grads): node_grads {layer_name: array of that node's output shape}
@@ -210,7 +222,12 @@ class Model:
             layer = self.nodes[i].layer
             ins = self.inputs_of[i]
             need_dx = keep_grads or any(j != 0 for j in ins)   # nobody needs dL/d(input image) to train
-            dx, g = layer.backward(params.get(layer.name, {}), douts[i], caches[i], need_dx)
+            if layer.trainable or need_dx:
+                dx, g = layer.backward(params.get(layer.name, {}), douts[i], caches[i], need_dx)
+            else:
+                dx, g = None, {}                  # a frozen first layer: nothing to compute at all
+            if not layer.trainable:
+                g = {}                            # frozen (trainable=False): no grads, so no update
             if keep_grads:
                 kept[i] = douts[i]
             douts[i] = caches[i] = None           # free memory as we go
@@ -283,7 +300,7 @@ class Model:
         params = params if params is not None else self.params if self.params is not None else self.init(seed)
         self.check_params(params)
         self.params = params
-        state = opt.init(params)
+        state = opt.init(self.trainable_params(params))
         rng = np.random.default_rng(seed)
         history = History()
         self.stop_training = False
@@ -382,8 +399,39 @@ def lenet5(activation="relu", pooling="max", input_shape=(32, 32, 1), classes=10
     return Sequential(stack, name="lenet5")
 
 
+# What a weights file may describe: checked before any layer is built or any array allocated, so a crafted file
+# gets a ValueError, never a RecursionError (100,000 nested brackets) or a MemoryError (a Dense with 10^10 inputs).
+MAX_LAYERS = 256                     # the zoo's ResNet has 30; the graph walk recurses once per layer of depth
+MAX_PARAMS = 100_000_000             # 400 MB of float32: more than the browser's memory allows anyway
+MAX_ARCHITECTURE_CHARS = 1_000_000   # LeNet-5's architecture is about 1,500 characters
+MAX_FILE_BYTES = 8 * MAX_PARAMS + 8 * MAX_ARCHITECTURE_CHARS
+
+
+def _check_architecture(config):
+    """ValueError unless config has get_config()'s shape and at most MAX_LAYERS layers (nothing is built yet)."""
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list) or not config["layers"]:
+        raise ValueError("model architecture is malformed: expected {'layers': [...]} with at least one layer")
+    specs = config["layers"]
+    if len(specs) > MAX_LAYERS:
+        raise ValueError(f"model architecture has {len(specs):,} layers, more than the {MAX_LAYERS} allowed")
+    if not isinstance(config.get("name", "model"), str):
+        raise ValueError(f"model architecture: the name must be text, got {config['name']!r:.80}")
+    for i, spec in enumerate(specs):
+        ok = (isinstance(spec, dict) and isinstance(spec.get("name"), str) and isinstance(spec.get("kind"), str)
+              and isinstance(spec.get("config"), dict))
+        if ok and spec["kind"] != "Input":
+            ok = isinstance(spec.get("inputs"), list) and all(isinstance(n, str) for n in spec["inputs"])
+        if not ok:
+            raise ValueError(f"model architecture is malformed: layer {i + 1} is not {{'name', 'kind', 'config', "
+                             f"'inputs'}} ({str(spec)[:80]})")
+    if specs[0]["kind"] != "Input":
+        raise ValueError(f"model architecture is malformed: the first layer is {specs[0]['kind']!r:.40}, not Input")
+
+
 def from_config(config):
-    """Rebuild a Model/Sequential from get_config() data."""
+    """Rebuild a Model/Sequential from get_config() data. ValueError for anything malformed or too large
+    (more than MAX_LAYERS layers or MAX_PARAMS parameters): layers are only described here, nothing allocated."""
+    _check_architecture(config)
     try:
         nodes = {}
         for spec in config["layers"]:
@@ -397,66 +445,86 @@ def from_config(config):
         model = Model(nodes[first], nodes[last], name=config.get("name", "model"))
         if config.get("class") == "Sequential":
             model.__class__ = Sequential     # the same graph; Sequential only differs in how it is built
-        return model
-    except (KeyError, TypeError, IndexError) as e:
-        raise ValueError(f"model architecture is malformed ({type(e).__name__}: {e})") from None
+    except (KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError) as e:
+        raise ValueError(f"model architecture is malformed ({type(e).__name__}: {str(e)[:200]})") from None
+    if model.count_params() > MAX_PARAMS:
+        raise ValueError(f"model architecture has {model.count_params():,} parameters, more than the "
+                         f"{MAX_PARAMS:,} allowed")
+    return model
 
 
 def save(path, model, params):
-    """Write params and the architecture (JSON) into one .npz; arrays only, so loading never unpickles."""
+    """Write params and the architecture (JSON) into one .npz; arrays only, so loading never unpickles.
+
+    path: a file name, written exactly as given (no suffix added) and atomically (a good file there stays whole
+    until the new one is complete), or a writable file object. Returns the Path written (None for a file object).
+    ValueError, with nothing written, if params do not fit the model or hold NaN/inf or non-float arrays (a file
+    `load` would refuse), or if the file cannot be written.
+    """
     model.check_params(params)
-    arrays = {f"{layer}/{w}": np.asarray(a) for layer, ws in params.items() for w, a in ws.items()}
+    arrays = {}
+    for layer, ws in params.items():
+        for w, a in ws.items():
+            a = np.asarray(a)
+            if a.dtype.kind != "f":
+                raise ValueError(f"save: {layer}/{w} has dtype {a.dtype}, expected floating point; nothing written")
+            if not np.isfinite(a).all():
+                raise ValueError(f"save: {layer}/{w} contains NaN or inf (diverged params?); nothing written")
+            arrays[f"{layer}/{w}"] = a
     arrays["__format__"] = np.array(FORMAT)
     arrays["__architecture__"] = np.array(json.dumps(model.get_config()))
-    np.savez(path, **arrays)
+    if hasattr(path, "write"):
+        np.savez(path, **arrays)
+        return None
+    try:
+        return files.atomic_write(path, lambda f: np.savez(f, **arrays))
+    except OSError as e:
+        raise ValueError(f"cannot write weights file {str(path)!r}: {e.strerror or e}") from None
 
 
 def load(path):
     """Read a .npz written by `save` (or core.jax's training scripts) -> (model, params). Path or file-like/bytes.
 
-    Raises ValueError saying what is wrong with a truncated, pickled, foreign or mismatched file.
+    Raises ValueError, and nothing else, saying what is wrong with a truncated, pickled, foreign, oversized or
+    mismatched file: sizes are checked against the bytes before anything is allocated (core/files.py), the
+    architecture is bounded before it is built (MAX_LAYERS, MAX_PARAMS), and the arrays must be exactly the
+    parameters it needs.
     """
     where = str(getattr(path, "name", path)) if not isinstance(path, (bytes, bytearray)) else "<bytes>"
-    if isinstance(path, (bytes, bytearray)):
-        source = io.BytesIO(path)
-    elif hasattr(path, "read"):
-        source = io.BytesIO(path.read())
-    else:
-        try:
-            with open(path, "rb") as f:
-                source = io.BytesIO(f.read())
-        except OSError as e:
-            raise ValueError(f"cannot read weights file {where!r}: {e.strerror}") from None
-    if source.getvalue()[:4] != b"PK\x03\x04":
-        # np.load would take any other bytes for a pickle; say what it really is
-        raise ValueError(f"weights file {where!r} is truncated or not a .npz file (it does not start like a zip archive)")
+    label = f"weights file {where!r}"
+    arrays = files.read_npz(path, label, max_bytes=MAX_FILE_BYTES, max_members=4 * MAX_LAYERS + 2)
+    fmt = arrays.pop("__format__", None)
+    if fmt is None or fmt.shape != () or fmt.dtype.kind != "U" or str(fmt) != FORMAT:
+        raise ValueError(f"{label} is not a CNN Playground weights file (no '__format__' = {FORMAT!r})")
+    text = arrays.pop("__architecture__", None)
+    if text is None or text.shape != () or text.dtype.kind != "U":
+        raise ValueError(f"{label} has no readable architecture (no '__architecture__' text)")
+    if len(str(text)) > MAX_ARCHITECTURE_CHARS:
+        raise ValueError(f"{label}: its architecture is {len(str(text)):,} characters, more than "
+                         f"{MAX_ARCHITECTURE_CHARS:,}")
     try:
-        with np.load(source, allow_pickle=False) as data:
-            files = {k: data[k] for k in data.files}
+        config = json.loads(str(text))
+    except (ValueError, RecursionError) as e:       # RecursionError: brackets nested thousands deep
+        raise ValueError(f"{label} has no readable architecture ({type(e).__name__}: {str(e)[:200]})") from None
+    try:
+        model = from_config(config)
     except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise ValueError(f"weights file {where!r} contains pickled objects, which are never loaded "
-                             f"(only plain arrays are allowed)") from None
-        raise ValueError(f"weights file {where!r} is not a valid .npz file: {e}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
-        raise ValueError(f"weights file {where!r} is truncated or not a .npz file ({type(e).__name__}: {e})") from None
-    if files.get("__format__") is None or str(files["__format__"]) != FORMAT:
-        raise ValueError(f"weights file {where!r} is not a CNN Playground weights file (no '__format__' = {FORMAT!r})")
-    try:
-        config = json.loads(str(files.pop("__architecture__")))
-    except (KeyError, json.JSONDecodeError) as e:
-        raise ValueError(f"weights file {where!r} has no readable architecture: {e}") from None
-    files.pop("__format__")
-    model = from_config(config)
+        raise ValueError(f"{label}: {e}") from None
     params = {}
-    for key, arr in files.items():
+    for key, arr in arrays.items():
         layer, _, w = key.partition("/")
+        if not layer or not w:
+            raise ValueError(f"{label}: array {key!r:.80} is not named layer/weight")
         if arr.dtype.kind != "f":
-            raise ValueError(f"weights file {where!r}: {key} has dtype {arr.dtype}, expected floating point")
+            raise ValueError(f"{label}: {key} has dtype {arr.dtype}, expected floating point")
         params.setdefault(layer, {})[w] = arr
-    model.check_params(params, where=f"weights file {where!r}")
+    stored, needed = sum(a.size for ws in params.values() for a in ws.values()), model.count_params()
+    if needed > max(stored, 1_000_000):
+        # check_params draws a reference set of weights of the model's size: not for a file that cannot fill it
+        raise ValueError(f"{label} holds {stored:,} numbers but its architecture has {needed:,} parameters")
+    model.check_params(params, where=label)
     for layer, ws in params.items():
         for w, a in ws.items():
             if not np.isfinite(a).all():
-                raise ValueError(f"weights file {where!r}: {layer}/{w} contains NaN or inf")
+                raise ValueError(f"{label}: {layer}/{w} contains NaN or inf")
     return model, params

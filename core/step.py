@@ -79,5 +79,5 @@ def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, lim
         if diverged(value, limit):
             raise Diverged(value, limit)
         grads = model.backward(params, dout, caches)
-        params, opt_state = optimizer.update(grads, opt_state, params)
+        params, opt_state = model.update(optimizer, grads, opt_state, params)     # frozen layers stay as they are
     return params, opt_state, {"loss": value, "correct": metrics.count_correct(y, outs[-1]), "count": len(outs[-1])}

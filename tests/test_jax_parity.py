@@ -279,3 +279,24 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="batch_size"):
         jm.train_epoch(params, jm.init_optimizer(params), x, y, jax.random.key(0), batch_size=5)
     assert params["C1"]["kernel"].shape == (5, 5, 1, 6)            # nothing was changed by the failed calls
+
+
+def test_frozen_layers_match_the_core_and_never_move():
+    model = models.Sequential([L.Input((10, 10, 1)), L.Conv2D(4, 3, activation="relu", trainable=False, name="C1"),
+                               L.Flatten(), L.Dense(6, activation="tanh", name="F"), L.Dense(10, name="out")])
+    x, y = batch((10, 10, 1), 10, n=8, seed=2)
+    params = model.init(seed=1)
+    jm = cj.compile(model, optimizer=optimizers.Adam(0.01))
+    loss, grads = jm.value_and_grad(params, x, y)
+    core_loss, core_grads = model.value_and_grad(params, x, y)
+    assert set(grads) == set(core_grads) == {"F", "out"}
+    assert_tree_close(grads, core_grads, rtol=1e-4)
+    state = jm.init_optimizer(params)
+    assert set(state["m"]) == {"F", "out"}
+    p, s = params, state
+    for _ in range(3):
+        p, s, _ = jm.train_step(p, s, x, y)
+    np.testing.assert_array_equal(np.asarray(p["C1"]["kernel"]), params["C1"]["kernel"])
+    assert not np.allclose(np.asarray(p["F"]["kernel"]), params["F"]["kernel"])
+    ep, _, _ = jm.train_epoch(params, jm.init_optimizer(params), x, y, jax.random.key(0), batch_size=4)
+    np.testing.assert_array_equal(np.asarray(ep["C1"]["kernel"]), params["C1"]["kernel"])

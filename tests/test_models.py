@@ -278,3 +278,55 @@ def test_einsum_route_for_pyodide_gives_the_same_results(monkeypatch):
     for name in grads_blas:
         for w in grads_blas[name]:
             np.testing.assert_allclose(grads_einsum[name][w], grads_blas[name][w], rtol=1e-9, atol=1e-12)
+
+
+def frozen_cnn():
+    return models.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu", trainable=False, name="C1"),
+                              L.MaxPooling2D(2), L.Conv2D(3, 2, name="C2"), L.Flatten(),
+                              L.Dense(4, trainable=False, name="D1"), L.Dense(4, name="out")])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "rmsprop", "adam"])
+def test_a_frozen_layer_gets_no_grads_no_state_and_never_moves(optimizer):
+    x, y = blobs(64)
+    model = frozen_cnn()
+    params = model.init(seed=3)
+    _, grads = model.value_and_grad(params, x[:8], y[:8])
+    assert set(grads) == {"C2", "out"}                         # no grads for the frozen layers
+    assert set(model.trainable_params(params)) == {"C2", "out"}
+    before = {k: {w: a.copy() for w, a in v.items()} for k, v in params.items()}
+    history = model.fit(x, y, epochs=2, batch_size=16, optimizer=optimizer, params=params)
+    trained = history.params
+    for frozen in ("C1", "D1"):
+        for w in before[frozen]:
+            np.testing.assert_array_equal(trained[frozen][w], before[frozen][w])
+    assert not np.array_equal(trained["C2"]["kernel"], before["C2"]["kernel"])     # the rest learned
+    assert not np.array_equal(trained["out"]["kernel"], before["out"]["kernel"])
+    opt = optimizers.get(optimizer)
+    state = opt.init(model.trainable_params(params))
+    _, state = model.update(opt, grads, state, params)
+    assert "C1" not in str(state) and "D1" not in str(state)   # the optimizer keeps nothing for frozen layers
+
+
+def test_frozen_is_in_the_config_the_summary_and_the_weights_file(tmp_path):
+    model = frozen_cnn()
+    specs = {s["name"]: s["config"] for s in model.get_config()["layers"]}
+    assert specs["C1"]["trainable"] is False and specs["C2"]["trainable"] is True
+    text = model.summary(print_fn=None)
+    frozen = 4 * (3 * 3 + 1) + 4 * (2 * 2 * 3 + 1)
+    assert f"Non-trainable params: {frozen:,}" in text
+    assert f"Trainable params: {model.count_params() - frozen:,}" in text
+    assert "Non-trainable" not in small_cnn().summary(print_fn=None)     # unchanged for models without one
+    assert [r["trainable"] for r in model.layer_table()] == [False, True, True, True, False, True]
+    models.save(tmp_path / "f.npz", model, model.init(0))
+    loaded, _ = models.load(tmp_path / "f.npz")
+    assert loaded.get_config() == model.get_config()
+    assert [l.trainable for l in loaded.layers] == [l.trainable for l in model.layers]
+
+
+@pytest.mark.parametrize("value", ["False", 0, None, "yes"])
+def test_trainable_and_use_bias_must_be_booleans(value):
+    with pytest.raises(ValueError, match=r"Conv2D.*trainable must be True or False"):
+        L.Conv2D(2, 3, trainable=value)
+    with pytest.raises(ValueError, match=r"Dense.*use_bias must be True or False"):
+        L.Dense(2, use_bias=value)

@@ -69,9 +69,14 @@ class Compiled:
         logits = self.forward(params, x, training, key)[-1]
         return loss_fn(logits, y)[0]     # the core loss returns (value, dlogits); jax.grad needs only the value
 
+    def _value_and_grad(self, params, x, y, loss_fn, training, key):
+        """(loss, grads of the trainable layers): frozen layers (trainable=False) are constants, as in the core."""
+        return jax.value_and_grad(lambda t: self._loss_value({**params, **t}, x, y, loss_fn, training, key))(
+            self.model.trainable_params(params))
+
     def _step(self, loss_fn, params, opt_state, x, y, key):
-        value, grads = jax.value_and_grad(self._loss_value)(params, x, y, loss_fn, True, key)
-        params, opt_state = self.optimizer.update(grads, opt_state, params)
+        value, grads = self._value_and_grad(params, x, y, loss_fn, True, key)
+        params, opt_state = self.model.update(self.optimizer, grads, opt_state, params)
         return params, opt_state, value
 
     def _plan(self, batch_size, n, key):
@@ -115,8 +120,8 @@ class Compiled:
             if what == "apply":
                 fn = jax.jit(self.forward, static_argnames=("training",))
             elif what == "value_and_grad":
-                fn = jax.jit(lambda p, x, y, training, key: jax.value_and_grad(self._loss_value)(
-                    p, x, y, loss_fn, training, key), static_argnames=("training",))
+                fn = jax.jit(lambda p, x, y, training, key: self._value_and_grad(p, x, y, loss_fn, training, key),
+                             static_argnames=("training",))
             elif what == "train_step":
                 fn = jax.jit(functools.partial(self._step, loss_fn))
             elif what == "train_epoch":
@@ -178,8 +183,8 @@ class Compiled:
         return self._jit("value_and_grad", loss, loss_kwargs)(params, x, y, training, key)
 
     def init_optimizer(self, params):
-        """The optimizer state for params (the core optimizer's own init, as jax arrays)."""
-        return jax.tree_util.tree_map(jnp.asarray, self.optimizer.init(params))
+        """The optimizer state for params' trainable layers (the core optimizer's own init, as jax arrays)."""
+        return jax.tree_util.tree_map(jnp.asarray, self.optimizer.init(self.model.trainable_params(params)))
 
     def train_step(self, params, opt_state, x, y, key=None):
         """One optimizer step on the batch (dropout on) -> (params, opt_state, loss before the step)."""
