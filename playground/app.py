@@ -12,6 +12,7 @@ room is built at once, the others the first time their tab opens, so the first v
 plain namespace that outlives the rooms: a room keeps there what must survive a language switch (the labs'
 settings, a trained model), so the page can be rebuilt around it.
 """
+import importlib
 import os
 import sys
 import types
@@ -20,14 +21,29 @@ import panel as pn
 
 if __package__ in (None, ""):          # `panel serve playground/app.py` runs this file as a script
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from playground import conv_lab, i18n, pool_lab, studio
+    from playground import i18n
 else:
-    from . import conv_lab, i18n, pool_lab, studio
+    from . import i18n
 
 LANG_ENV = "CNN_PLAYGROUND_LANG"
-# (key, module) in tab order; the tab's title is i18n "tab_<key>". Add a room here and its title to i18n.py.
-ROOMS = (("conv", conv_lab), ("pool", pool_lab), ("studio", studio))
+# (key, module name in playground/) in tab order, one line per room; the tab's title is i18n "tab_<key>".
+# A new room is one line here and its title in i18n.py (room_module imports it).
+ROOMS = (
+    ("conv", "conv_lab"),
+    ("pool", "pool_lab"),
+    ("studio", "studio"),
+)
 TABS = tuple(key for key, _ in ROOMS)
+
+
+def room_module(key):
+    """The module of room `key` (imported here, so a room is one line in ROOMS, not also an import)."""
+    name = dict(ROOMS)[key]
+    return name if not isinstance(name, str) else importlib.import_module(f"playground.{name}")
+
+
+for _key in TABS:          # every room imported with the page, as before (the site's bytecode step sees them all)
+    room_module(_key)
 
 
 def detect_language():
@@ -67,10 +83,10 @@ def build_page(lang=None):
     page.layout = pn.Column(sizing_mode="stretch_width", css_classes=["cnn-playground"])
 
     def open_room(index):
-        key, module = ROOMS[index]
+        key = TABS[index]
         room = page.rooms.get(key)
         if room is None:
-            room = module.room(page.session, page.lang)
+            room = room_module(key).room(page.session, page.lang)
             page.rooms[key] = room
             setattr(page, key, room)
             page.tabs[index] = (i18n.text(page.lang, f"tab_{key}"), room.layout)
