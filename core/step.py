@@ -7,7 +7,9 @@ CLIs all train with these.
 
 A step is value_and_grad (forward, loss, backward) -> the divergence check -> the optimizer's update -> the
 batch's metrics. It raises Diverged before the backward pass when the loss breaks the rule, leaving the
-caller's params as they were (they are the last good ones: their loss was the last acceptable one).
+caller's params as they were (they are the last good ones: their loss was the last acceptable one). A gradient
+with NaN/inf (a finite loss can still overflow on the way back) raises Diverged too, naming the weight, before
+it reaches the params or the optimizer's state.
 
 The rule: a loss that is NaN/inf, or more than DIVERGE_FACTOR times its value at the start of the run (at least
 1.0), counts as diverged. Growth matters as much as NaN: with the stable log-softmax, Adam at lr 10 sends
@@ -24,11 +26,16 @@ DIVERGE_FACTOR = 1000.0
 
 
 class Diverged(FloatingPointError):
-    """The loss broke the divergence rule. `.loss` is that loss; `.limit` the run's limit (None for the first)."""
+    """The loss broke the divergence rule, or a gradient was not finite. `.loss` is the batch's loss; `.limit` the
+    run's limit (None for the first); `.gradient` None, or the 'layer/weight' whose gradient held NaN/inf."""
 
-    def __init__(self, loss, limit):
-        super().__init__(diverged_message(loss, "this batch"))
-        self.loss, self.limit = loss, limit
+    def __init__(self, loss, limit, gradient=None):
+        self.loss, self.limit, self.gradient = loss, limit, gradient
+        super().__init__(self.message("this batch"))
+
+    def message(self, where):
+        """diverged_message for this failure at `where` ('epoch 2, batch 7')."""
+        return diverged_message(self.loss, where, self.gradient)
 
 
 def loss_limit(loss, limit=None):
@@ -52,16 +59,30 @@ def check_losses(losses, limit=None):
     return None, limit
 
 
-def diverged_message(loss, where):
-    """The one message every trainer gives: 'training stopped: the loss became ... at <where> (...)'."""
+def diverged_message(loss, where, gradient=None):
+    """The one message every trainer gives: 'training stopped: the loss became ... at <where> (...)'; with
+    gradient='C1/kernel', that this weight's gradient held NaN/inf (the loss was `loss`)."""
+    cause = "(often a learning rate that is too high)"
+    if gradient is not None:
+        return (f"training stopped: the gradient of {gradient} became NaN/inf at {where} (the loss was {loss:.4g}) "
+                f"{cause}")
     grown = (f", more than {DIVERGE_FACTOR:g} times its value at the start of the run"
              if math.isfinite(loss) else "")
-    return f"training stopped: the loss became {loss:.4g} at {where}{grown} (often a learning rate that is too high)"
+    return f"training stopped: the loss became {loss:.4g} at {where}{grown} {cause}"
+
+
+def first_nonfinite(tree):
+    """'layer/weight' of the first array of a params-shaped tree holding NaN/inf, or None if all are finite."""
+    for layer, weights in tree.items():
+        for w, a in weights.items():
+            if not np.isfinite(a).all():
+                return f"{layer}/{w}"
+    return None
 
 
 def all_finite(params):
     """True if every array of a params tree is free of NaN/inf (a last update is only good once shown so)."""
-    return all(np.isfinite(a).all() for layer in params.values() for a in layer.values())
+    return first_nonfinite(params) is None
 
 
 def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, limit=None):
@@ -69,7 +90,8 @@ def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, lim
 
     loss_fn: logits, y -> (mean loss, dloss/dlogits), as losses.get returns. Returns (new params, new optimizer
     state, {"loss", "correct", "count"}). Raises Diverged (nothing computed past the loss) if the loss breaks the
-    rule against `limit`. Nothing is changed in place: params and opt_state are new trees.
+    rule against `limit`, or (before the update) if a gradient holds NaN/inf. Nothing is changed in place: params
+    and opt_state are new trees.
     """
     # A diverging run overflows before its loss turns NaN or grows past the limit; the check says so plainly.
     with np.errstate(all="ignore"):
@@ -79,5 +101,8 @@ def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, lim
         if diverged(value, limit):
             raise Diverged(value, limit)
         grads = model.backward(params, dout, caches)
+        bad = first_nonfinite(grads)
+        if bad is not None:
+            raise Diverged(value, limit, gradient=bad)
         params, opt_state = model.update(optimizer, grads, opt_state, params)     # frozen layers stay as they are
     return params, opt_state, {"loss": value, "correct": metrics.count_correct(y, outs[-1]), "count": len(outs[-1])}
