@@ -1,5 +1,6 @@
 """Each optimizer against optax on identical gradients for 12 steps, with a constant rate and with a cosine
-schedule (optax and jax are test-only dependencies); Keras' default settings by their first step; by name."""
+schedule, with and without decoupled weight decay (optax and jax are test-only dependencies); Keras' default
+settings by their first step; the same updates under jax.jit; by name."""
 import numpy as np
 import optax
 import pytest
@@ -21,6 +22,34 @@ CASES = [
 ]
 
 
+# Decoupled weight decay in optax's terms: the decay term wd * p joins the update after the optimizer's own
+# scaling and before the learning rate (optax.adamw's order), so it never enters momentum or the accumulators.
+def decoupled(scaling, lr, wd):
+    return optax.chain(scaling, optax.add_decayed_weights(wd), optax.scale(-lr))
+
+
+DECAYED = [
+    (lambda: optimizers.SGD(0.1, weight_decay=0.05),
+     lambda: optax.chain(optax.add_decayed_weights(0.05), optax.sgd(0.1))),
+    (lambda: optimizers.get("momentum", learning_rate=0.05, weight_decay=0.1),
+     lambda: decoupled(optax.trace(decay=0.9), 0.05, 0.1)),
+    (lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True, weight_decay=0.1),
+     lambda: decoupled(optax.trace(decay=0.8, nesterov=True), 0.05, 0.1)),
+    (lambda: optimizers.Adagrad(0.1, weight_decay=0.2),
+     lambda: decoupled(optax.scale_by_rss(initial_accumulator_value=0.1, eps=1e-7), 0.1, 0.2)),
+    (lambda: optimizers.RMSprop(0.01, weight_decay=0.3),
+     lambda: decoupled(optax.scale_by_rms(decay=0.9, eps=1e-7), 0.01, 0.3)),
+    # RMSprop's momentum holds lr-scaled steps (Keras, optax); the decay stays outside it: lr * wd * p
+    (lambda: optimizers.RMSprop(0.01, momentum=0.5, weight_decay=0.3),
+     lambda: optax.chain(optax.scale_by_rms(decay=0.9, eps=1e-7), optax.scale(0.01), optax.trace(decay=0.5),
+                         optax.add_decayed_weights(0.01 * 0.3), optax.scale(-1.0))),
+    (lambda: optimizers.Adam(0.01, weight_decay=0.1), lambda: optax.adamw(0.01, eps=1e-7, weight_decay=0.1)),
+    (lambda: optimizers.AdamW(), lambda: optax.adamw(0.001, b1=0.9, b2=0.999, eps=1e-7, weight_decay=0.004)),
+    (lambda: optimizers.get("adamw", learning_rate=0.003, weight_decay=0.05),
+     lambda: optax.adamw(0.003, eps=1e-7, weight_decay=0.05)),
+]
+
+
 def cosine(peak):
     """The same schedule from both libraries: cosine from peak to peak / 10 over 8 steps (12 steps run past it)."""
     return optimizers.cosine_decay(peak, 8), optax.cosine_decay_schedule(peak, 8, alpha=0.1)
@@ -35,10 +64,13 @@ SCHEDULED = [
     (lambda: optimizers.RMSprop(cosine(0.01)[0], momentum=0.5),
      lambda: optax.rmsprop(cosine(0.01)[1], decay=0.9, eps=1e-7, momentum=0.5)),
     (lambda: optimizers.Adam(cosine(0.01)[0]), lambda: optax.adam(cosine(0.01)[1], b1=0.9, b2=0.999, eps=1e-7)),
+    # the decay follows the schedule's rate, as in Keras and optax.adamw
+    (lambda: optimizers.Adam(cosine(0.01)[0], weight_decay=0.1),
+     lambda: optax.adamw(cosine(0.01)[1], eps=1e-7, weight_decay=0.1)),
 ]
 
 
-@pytest.mark.parametrize("ours,theirs", CASES + SCHEDULED)
+@pytest.mark.parametrize("ours,theirs", CASES + DECAYED + SCHEDULED)
 def test_matches_optax(ours, theirs):
     rng = np.random.default_rng(0)
     # float32 throughout: JAX (and so optax) computes in float32 by default
@@ -77,6 +109,49 @@ def test_default_settings_take_keras_first_step(name):
     opt = optimizers.get(name)
     new, _ = opt.update({"w": {"kernel": G}}, opt.init(params), params)
     np.testing.assert_allclose(new["w"]["kernel"] - params["w"]["kernel"], KERAS_FIRST_STEP[name], rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_FIRST_STEP))
+def test_weight_decay_takes_keras_first_step_on_kernels_and_biases_alike(name):
+    """Keras 3: before the step every variable (bias too, unless excluded) becomes p - p * wd * lr."""
+    params = {"w": {"kernel": np.array([1.0, -2.0, 0.5, 3.0]), "bias": np.array([4.0, -1.0, 0.0, 2.0])}}
+    opt = optimizers.get(name, weight_decay=0.5)
+    lr = opt.learning_rate
+    new, _ = opt.update({"w": {"kernel": G, "bias": G}}, opt.init(params), params)
+    for w in ("kernel", "bias"):
+        p = params["w"][w]
+        np.testing.assert_allclose(new["w"][w], p - p * 0.5 * lr + KERAS_FIRST_STEP[name], rtol=1e-9)
+
+
+def test_weight_decay_under_jax_jit_is_the_numpy_update():
+    """The JAX mirror steps the same optimizer objects under jit (core/jax/compiled.py): the decay must trace."""
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(1)
+    params = {"c": {"kernel": rng.standard_normal((3, 3, 1, 2)).astype(np.float32),
+                    "bias": rng.standard_normal(2).astype(np.float32)}}
+    for opt in (optimizers.AdamW(0.01, weight_decay=0.1), optimizers.SGD(0.1, momentum=0.9, weight_decay=0.2),
+                optimizers.RMSprop(optimizers.cosine_decay(0.01, 5), weight_decay=0.3)):
+        step = jax.jit(opt.update)
+        p, state = params, opt.init(params)
+        jp, jstate = params, opt.init(params)
+        for _ in range(5):
+            grads = optimizers.tree_map(lambda a: rng.standard_normal(a.shape).astype(np.float32), params)
+            p, state = opt.update(grads, state, p)
+            jp, jstate = step(grads, jstate, jp)
+        for w in ("kernel", "bias"):
+            np.testing.assert_allclose(np.asarray(jp["c"][w]), p["c"][w], rtol=1e-5, atol=1e-6,
+                                       err_msg=type(opt).__name__)
+
+
+def test_zero_gradients_only_decay():
+    """With no gradient, decoupled decay alone shrinks every weight geometrically by (1 - lr * wd) per step."""
+    params = {"d": {"kernel": np.full(3, 2.0), "bias": np.full(2, -1.0)}}
+    opt = optimizers.SGD(0.1, weight_decay=0.5)
+    p, state = params, opt.init(params)
+    for _ in range(3):
+        p, state = opt.update(optimizers.tree_map(np.zeros_like, params), state, p)
+    np.testing.assert_allclose(p["d"]["kernel"], 2.0 * 0.95 ** 3)
+    np.testing.assert_allclose(p["d"]["bias"], -1.0 * 0.95 ** 3)
 
 
 def test_momentum_default_and_nesterov_by_name_take_keras_second_step():
@@ -147,7 +222,15 @@ def test_state_is_plain_and_update_is_pure():
     (lambda: optimizers.RMSprop(momentum=1.5), "RMSprop: momentum must be"),
     (lambda: optimizers.Adam(beta_1=1.0), "Adam: beta_1 must be"),
     (lambda: optimizers.Adam(beta_2=1.0), "Adam: beta_2 must be"),
-    (lambda: optimizers.get("adamw"), "unknown optimizer 'adamw'; choose one of sgd, momentum, nesterov"),
+    (lambda: optimizers.get("adamx"), "unknown optimizer 'adamx'; choose one of sgd, momentum, nesterov"),
+    (lambda: optimizers.Adam(weight_decay=-0.1), "Adam: weight_decay must be a finite number >= 0, got -0.1"),
+    (lambda: optimizers.SGD(weight_decay=float("nan")), "SGD: weight_decay must be a finite number >= 0"),
+    (lambda: optimizers.AdamW(weight_decay="0.01"), "Adam: weight_decay must be a number, got '0.01'"),
+    (lambda: optimizers.SGD(0.5, weight_decay=2.0), r"SGD: learning_rate x weight_decay must be < 1, got 0.5 x 2"),
+    (lambda: optimizers.SGD(optimizers.cosine_decay(0.5, 10), weight_decay=2.0), "SGD: learning_rate x weight_decay"),
+    (lambda: optimizers.SGD(0.1, nesterov="no"), "SGD: nesterov must be True or False, got 'no'"),
+    (lambda: optimizers.Adam(lambda step: float("nan")), r"Adam: learning_rate \(the schedule's rate at step 0\)"),
+    (lambda: optimizers.Adam(len), "Adam: learning_rate is callable but not a schedule"),
     (lambda: optimizers.get(None), "unknown optimizer None"),
     (lambda: optimizers.get("adam", momentum=0.9),
      "optimizer 'adam' has no setting 'momentum'; it takes learning_rate"),
