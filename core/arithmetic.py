@@ -83,6 +83,22 @@ def window_pads(input_hw, window, stride, padding, owner, what):
     return pads_h, pads_w
 
 
+def transposed_length(n, k, stride, padding):
+    """Keras' output length of a transposed convolution along one axis of n: n*stride + max(k - stride, 0) for
+    "valid", n*stride for "same". It is the length whose convolution (k, stride, padding) has n positions, so the
+    transposed convolution maps back exactly onto the input of the convolution it transposes."""
+    if padding == "same":
+        return n * stride
+    if padding == "valid":
+        return n * stride + max(k - stride, 0)
+    raise ValueError(f"transposed convolution: padding must be 'valid' or 'same', got {padding!r}")
+
+
+def transposed_output_hw(input_hw, window, stride, padding="valid"):
+    """(Ho, Wo) of a transposed convolution: transposed_length along each axis."""
+    return tuple(transposed_length(n, k, s, padding) for n, k, s in zip(input_hw, window, stride))
+
+
 def tiles(input_hw, window, stride):
     """True when the windows cover (H, W) exactly, every pixel in one window and no window overlapping another:
     along each axis the window steps by its own size and that size divides the axis, or one window spans it."""
@@ -101,6 +117,13 @@ def conv_mults(output_hw, kernel_size, in_channels, filters, use_bias=True):
     ho, wo = output_hw
     kh, kw = kernel_size
     return ho * wo * (kh * kw * in_channels + (1 if use_bias else 0)) * filters
+
+
+def conv_transpose_mults(input_hw, output_hw, kernel_size, in_channels, filters, use_bias=True):
+    """Multiplications per example of a transposed convolution: every input value times every weight of its
+    kernel slice, H*W*C*h*w*k', plus one per output value for the bias (counted as the lecture counts it)."""
+    (h, w), (ho, wo), (kh, kw) = input_hw, output_hw, kernel_size
+    return h * w * in_channels * kh * kw * filters + (ho * wo * filters if use_bias else 0)
 
 
 def dense_params(in_features, units, use_bias=True):

@@ -6,6 +6,10 @@ output pixel holding the kh*kw*C input values under the filter), and one matrix 
 (and their F biases) at every pixel. The backward pass is the same product turned round, and col2im adds each
 row's window gradient back where the window came from.
 
+The transposed convolution (a decoder's learned upsampling) is that backward pass used as a forward pass: its
+input plays the convolution's output gradient, so its forward is one product and col2im, and its backward is
+im2col and two products (conv2d_transpose_forward / conv2d_transpose_backward).
+
 For speed, conv2d_forward may hand the same convolution to a faster memory layout in conv_fast.py, chosen there
 by a cost model for each shape and platform; this file's layout is called "rows" there. The import runs one way,
 conv -> conv_fast (conv_fast needs nothing from here), so everything that convolves calls this file.
@@ -125,6 +129,50 @@ def conv2d_backward(dout, cache, need_dx=True):
     dcols = matmul(d2, kernel.reshape(kh * kw * c, f).T)            # (N*Ho*Wo, kh*kw*C): each window's gradient
     dxp = col2im(dcols, cache["xp_shape"], (kh, kw), cache["stride"])
     return dxp[:, pads_h[0]:pads_h[0] + h, pads_w[0]:pads_w[0] + w, :], dkernel, dbias
+
+
+def conv2d_transpose_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d_transpose"):
+    """Transposed convolution of x (N, H, W, C) with kernel (kh, kw, F, C) (Keras' layout: the HWIO kernel of the
+    convolution it transposes, F in, C out), plus bias (F,) or None -> out (N, Ho, Wo, F), cache.
+
+    Each input pixel adds its C values times the kernel onto a kh x kw patch of the output, the patches `stride`
+    apart: the input gradient of that convolution, with x as its output gradient. Ho = H*s + max(kh - s, 0)
+    ("valid") or H*s ("same"), as Keras (arithmetic.transposed_output_hw); "same" crops the convolution's pads.
+    """
+    x_shape, k_shape = np.shape(x), np.shape(kernel)
+    if len(x_shape) != 4:
+        raise ValueError(f"{name}: expects a 4-D input (N, H, W, C), got shape {tuple(x_shape)}")
+    if len(k_shape) != 4 or k_shape[3] != x_shape[3]:
+        raise ValueError(f"{name}: kernel must be (h, w, filters, {x_shape[3]}) for input of shape {tuple(x_shape)}, "
+                         f"got shape {tuple(k_shape)}")
+    stride = arithmetic.pair(stride, "strides", name)
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{name}: padding must be 'valid' or 'same', got {padding!r}")
+    n, h, w, c = x.shape
+    kh, kw, f, _ = kernel.shape
+    ho, wo = arithmetic.transposed_output_hw((h, w), (kh, kw), stride, padding)
+    pads_h = arithmetic.pad_amounts(ho, kh, stride[0], padding)     # the pads of the convolution it transposes
+    pads_w = arithmetic.pad_amounts(wo, kw, stride[1], padding)
+    outp_shape = (n, ho + sum(pads_h), wo + sum(pads_w), f)
+    cols = matmul(x.reshape(-1, c), kernel.reshape(kh * kw * f, c).T)      # (N*H*W, kh*kw*F): each pixel's patch
+    outp = col2im(cols, outp_shape, (kh, kw), stride)
+    out = outp[:, pads_h[0]:pads_h[0] + ho, pads_w[0]:pads_w[0] + wo, :]
+    out = out + bias if bias is not None else np.ascontiguousarray(out)
+    cache = {"x": x, "kernel": kernel, "stride": stride, "pads": (pads_h, pads_w), "has_bias": bias is not None}
+    return out, cache
+
+
+def conv2d_transpose_backward(dout, cache, need_dx=True):
+    """Gradients of conv2d_transpose_forward: dout (N, Ho, Wo, F) -> dx (N, H, W, C) or None, dkernel
+    (kh, kw, F, C), dbias (F,) or None. dx is the convolution of dout by the kernel (im2col and one product),
+    dkernel the windows of dout times the input pixels that painted them."""
+    x, kernel, (pads_h, pads_w) = cache["x"], cache["kernel"], cache["pads"]
+    kh, kw, f, c = kernel.shape
+    cols = im2col(pad_input(dout, pads_h, pads_w), (kh, kw), cache["stride"])   # (N*H*W, kh*kw*F)
+    dkernel = matmul(cols.T, x.reshape(-1, c)).reshape(kernel.shape)
+    dbias = dout.sum(axis=(0, 1, 2)) if cache["has_bias"] else None
+    dx = matmul(cols, kernel.reshape(kh * kw * f, c)).reshape(x.shape) if need_dx else None
+    return dx, dkernel, dbias
 
 
 def conv2d(x, kernel, bias=None, stride=1, padding="valid"):

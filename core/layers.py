@@ -178,6 +178,110 @@ class Conv2D(Layer):
         return dx, grads
 
 
+class Conv2DTranspose(Layer):
+    """The convolution turned round, a decoder's learned upsampling: each input pixel adds its values times the
+    kernel onto a kh x kw patch of the output, the patches `strides` apart, so the map grows.
+
+    kernel (h, w, F, C) (Keras' layout: the HWIO kernel of the convolution it transposes), bias (F,).
+    Input (N, H, W, C) -> output (N, Ho, Wo, F), Ho = H*s + max(h - s, 0) ("valid") or H*s ("same").
+    """
+
+    kind = "Conv2DTranspose"
+    weights = ("kernel", "bias")
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None,
+                 trainable=True, name=None):
+        super().__init__(name)
+        self.filters = arithmetic.check_positive_int(filters, "filters", self.label)
+        self.kernel_size = arithmetic.pair(kernel_size, "kernel_size", self.label)
+        self.strides = arithmetic.pair(strides, "strides", self.label)
+        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+            raise ValueError(f"{self.label}: padding must be 'valid' or 'same', got {padding!r}")
+        self.padding = padding.lower()
+        self.use_bias = check_bool(use_bias, "use_bias", self.label)
+        self.activation = activations.check(activation, self.label)
+        self.trainable = check_bool(trainable, "trainable", self.label)
+        if not self.use_bias:
+            self.weights = ("kernel",)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 3, "a 4-D input (N, H, W, C)")
+        ho, wo = arithmetic.transposed_output_hw(input_shape[:2], self.kernel_size, self.strides, self.padding)
+        self.input_shape, self.output_shape = tuple(input_shape), (ho, wo, self.filters)
+        return self.output_shape
+
+    def init(self, rng):
+        kh, kw = self.kernel_size
+        c = self.input_shape[2]
+        limit = math.sqrt(6.0 / (kh * kw * c + kh * kw * self.filters))     # Glorot uniform, as Conv2D
+        params = {"kernel": rng.uniform(-limit, limit, (kh, kw, self.filters, c)).astype(np.float32)}
+        if self.use_bias:
+            params["bias"] = np.zeros(self.filters, np.float32)
+        return params
+
+    def count_params(self):
+        return arithmetic.conv_params(self.kernel_size, self.input_shape[2], self.filters, self.use_bias)
+
+    def mults(self):
+        return arithmetic.conv_transpose_mults(self.input_shape[:2], self.output_shape[:2], self.kernel_size,
+                                               self.input_shape[2], self.filters, self.use_bias)
+
+    def config(self):
+        return {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding, "use_bias": self.use_bias, "activation": self.activation,
+                "trainable": self.trainable}
+
+    def forward(self, params, x, training=False, rng=None):
+        z, cache = conv.conv2d_transpose_forward(x, params["kernel"], params.get("bias"), self.strides,
+                                                 self.padding, self.label)
+        a = activations.forward(self.activation, z, inplace=True)
+        return a, (cache, a)
+
+    def backward(self, params, dout, cache, need_dx=True):
+        conv_cache, a = cache
+        dz = activations.backward(self.activation, dout, a)
+        dx, dk, db = conv.conv2d_transpose_backward(dz, conv_cache, need_dx)
+        grads = {"kernel": dk}
+        if self.use_bias:
+            grads["bias"] = db
+        return dx, grads
+
+
+class UpSampling2D(Layer):
+    """Repeats every pixel size[0] x size[1] times (nearest neighbour, Keras' default): the map grows without
+    weights. Input (N, H, W, C) -> (N, H*sh, W*sw, C); the gradient of each copy is summed back."""
+
+    kind = "UpSampling2D"
+
+    def __init__(self, size=2, interpolation="nearest", name=None):
+        super().__init__(name)
+        self.size = arithmetic.pair(size, "size", self.label)
+        if interpolation != "nearest":
+            raise ValueError(f"{self.label}: interpolation must be 'nearest' (the only one here), "
+                             f"got {interpolation!r}")
+        self.interpolation = interpolation
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 3, "a 4-D input (N, H, W, C)")
+        h, w, c = input_shape
+        self.input_shape, self.output_shape = tuple(input_shape), (h * self.size[0], w * self.size[1], c)
+        return self.output_shape
+
+    def config(self):
+        return {"size": list(self.size), "interpolation": self.interpolation}
+
+    def forward(self, params, x, training=False, rng=None):
+        sh, sw = self.size
+        n, h, w, c = x.shape
+        out = np.broadcast_to(x[:, :, None, :, None, :], (n, h, sh, w, sw, c))
+        return out.reshape(n, h * sh, w * sw, c), None
+
+    def backward(self, params, dout, cache, need_dx=True):
+        sh, sw = self.size
+        n, ho, wo, c = dout.shape
+        return dout.reshape(n, ho // sh, sh, wo // sw, sw, c).sum(axis=(2, 4)), {}
+
+
 class _Pooling2D(Layer):
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name)
@@ -382,8 +486,8 @@ class Concatenate(Layer):
         return np.split(dout, np.cumsum(cache)[:-1], axis=-1), {}
 
 
-KINDS = {cls.kind: cls for cls in (InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Dropout,
-                                   Activation, Add, Concatenate)}
+KINDS = {cls.kind: cls for cls in (InputLayer, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, UpSampling2D,
+                                   Flatten, Dense, Dropout, Activation, Add, Concatenate)}
 
 
 def from_config(kind, config, name):

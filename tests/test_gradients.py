@@ -4,35 +4,7 @@ import pytest
 
 from core import layers as L
 from core import losses, models
-from gradcheck import assert_close, numeric_grad
-
-
-def to64(params):
-    return {k: {w: a.astype(np.float64) for w, a in v.items()} for k, v in params.items()}
-
-
-def check_model(model, x, y, loss="categorical_crossentropy", seed=0, sample=None, **kw):
-    """Analytic grads of params and of the input path against central differences."""
-    params = to64(model.init(seed))
-    _, grads = model.value_and_grad(params, x, y, loss=loss, **kw)
-    f = lambda: float(model.value_and_grad(params, x, y, loss=loss, **kw)[0])
-    rng = np.random.default_rng(1)
-    for name, ws in params.items():
-        for w, arr in ws.items():
-            if sample and arr.size > sample:
-                # large kernels: check a random subset of entries
-                idx = [tuple(rng.integers(0, s) for s in arr.shape) for _ in range(sample)]
-                for i in idx:
-                    old = arr[i]
-                    arr[i] = old + 1e-6
-                    fp = f()
-                    arr[i] = old - 1e-6
-                    fm = f()
-                    arr[i] = old
-                    num = (fp - fm) / 2e-6
-                    assert abs(grads[name][w][i] - num) <= 1e-7 + 1e-5 * abs(num), f"{name}/{w}{i}"
-            else:
-                assert_close(grads[name][w], numeric_grad(f, arr), what=f"{name}/{w}")
+from gradcheck import assert_close, check_model, numeric_grad, to64
 
 
 def net(*stack, shape=(7, 7, 2)):

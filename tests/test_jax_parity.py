@@ -29,7 +29,21 @@ def branching_model():
     return models.Model(inputs, x, name="branching")
 
 
+def growing_model():
+    """The layers that grow a map (issue 10): transposed convolutions of every padding and stride kind, with
+    patches overlapping, tiling and leaving gaps, and nearest upsampling."""
+    inputs = L.Input((5, 6, 2), name="image")
+    x = L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu", name="t_same")(inputs)    # 10x12
+    x = L.UpSampling2D((1, 2), name="up")(x)                                                          # 10x24
+    x = L.Conv2DTranspose(2, (2, 1), strides=(2, 3), activation="sigmoid", name="t_gaps")(x)          # 20x72
+    x = L.Conv2D(3, 3, strides=(2, 4), activation="tanh", name="down")(x)                             # 9x18
+    x = L.Conv2DTranspose(2, 4, strides=3, padding="same", use_bias=False, name="t_odd")(x)           # 27x54
+    x = L.MaxPooling2D(3, name="pool")(x)
+    return models.Model(inputs, L.Dense(4, name="out")(L.Flatten(name="flatten")(x)), name="growing")
+
+
 MODELS = {
+    "growing": (growing_model, (5, 6, 2), 4),
     "lenet5": (lambda: models.lenet5(), (32, 32, 1), 10),
     "lenet5_tanh_avg": (lambda: models.lenet5(activation="tanh", pooling="average"), (32, 32, 1), 10),
     "branching": (branching_model, (12, 12, 3), 5),
@@ -84,7 +98,7 @@ def test_activations_match(name):
 
 
 @pytest.mark.parametrize("loss,kwargs", LOSSES, ids=[f"{l}{k or ''}" for l, k in LOSSES])
-@pytest.mark.parametrize("name", ["lenet5", "branching"])
+@pytest.mark.parametrize("name", ["lenet5", "branching", "growing"])
 def test_loss_and_gradients_match(name, loss, kwargs):
     model, jm, params, shape, classes = get_case(name)
     x, y = batch(shape, classes)

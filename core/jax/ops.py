@@ -222,6 +222,30 @@ def _conv_cpu_bwd(strides, pads, residuals, g):
 conv_cpu.defvjp(_conv_cpu_fwd, _conv_cpu_bwd)
 
 
+def conv_transpose(layer, params, x, training=False, key=None):
+    """x (N, H, W, C) -> (N, Ho, Wo, F) with kernel (kh, kw, F, C), as the core's Conv2DTranspose: the input
+    gradient of the convolution this kernel makes, written as one forward convolution: the input dilated by the
+    strides (lhs_dilation), padded by kh-1 (the "full" convolution) less the pads that convolution had, with the
+    kernel flipped and its channels swapped; then the bias and the activation."""
+    kernel = params["kernel"]
+    kh, kw = kernel.shape[:2]
+    pads = []
+    for n, length, k, s in zip(x.shape[1:3], layer.output_shape[:2], (kh, kw), layer.strides):
+        before = arithmetic.pad_amounts(length, k, s, layer.padding)[0]
+        # positions before..before+length-1 of the full output ((n-1)*s + k long): crop or extend each end
+        pads.append((k - 1 - before, before + length - (n - 1) * s - 1))
+    z = lax.conv_general_dilated(x, kernel[::-1, ::-1].transpose(0, 1, 3, 2), (1, 1), pads,
+                                 lhs_dilation=tuple(layer.strides), dimension_numbers=_DIMS)
+    if layer.use_bias:
+        z = z + params["bias"]
+    return activation(layer.activation, z)
+
+
+def upsampling(layer, params, x, training=False, key=None):
+    """Every pixel repeated size[0] x size[1] times (nearest neighbour)."""
+    return jnp.repeat(jnp.repeat(x, layer.size[0], axis=1), layer.size[1], axis=2)
+
+
 def _pool_pads(layer):
     """[(0, 0), (top, bottom), (left, right), (0, 0)] as the core layer computed them for its input."""
     return [(0, 0), *layer.pads, (0, 0)]
@@ -310,6 +334,8 @@ def concatenate(layer, params, xs, training=False, key=None):
 
 LAYERS = {
     "Conv2D": conv2d,
+    "Conv2DTranspose": conv_transpose,
+    "UpSampling2D": upsampling,
     "MaxPooling2D": max_pool,
     "AveragePooling2D": avg_pool,
     "Dense": dense,
