@@ -309,3 +309,66 @@ def canny(image, sigma=1.4, low_threshold=0.1, high_threshold=0.2):
     candidates[[0, -1], :] = False
     candidates[:, [0, -1]] = False
     return hysteresis(magnitude, low_threshold, high_threshold, candidates)
+
+
+# ---------------------------------------------------------------- designed kernels beside learned ones
+# The Networks tab starts LeNet-5's C1 from designed kernels (frozen or trainable) and puts each learned 5x5 filter
+# beside the designed kernel nearest to it.
+
+DESIGNED = ("gaussian", "sobel_x", "sobel_y", "laplacian", "sharpen")
+STARTS = DESIGNED + ("random",)      # C1's six filters: the five designed kernels and one drawn at random
+
+
+def centred(kernel, size):
+    """A (h, w) kernel zero-padded about its centre to (size, size) float32: a 3x3 Sobel as a 5x5 filter computes
+    the same map with 'same' padding. ValueError if the kernel is larger than size or not odd-sized."""
+    kernel = check_kernel(kernel, "filters.centred")
+    size = check_size(size, "filters.centred")
+    h, w = kernel.shape
+    if h > size or w > size or h % 2 == 0 or w % 2 == 0:
+        raise ValueError(f"filters.centred: kernel {h}x{w} does not sit centred in {size}x{size} "
+                         f"(odd sides up to {size})")
+    out = np.zeros((size, size), np.float32)
+    top, left = (size - h) // 2, (size - w) // 2
+    out[top:top + h, left:left + w] = kernel
+    return out
+
+
+def unit(kernel):
+    """kernel / its L2 norm (a zero kernel stays zero): the kernel's shape with its scale taken out."""
+    kernel = np.asarray(kernel, np.float32)
+    norm = float(np.linalg.norm(kernel))
+    return kernel / np.float32(norm) if norm > 0 else kernel.copy()
+
+
+def start_kernel(name, size=5, seed=0):
+    """One of STARTS as a (size, size) float32 kernel of unit L2 norm; "random" draws normal weights from `seed`.
+    The Gaussian is sampled at size x size (sigma 1); the 3x3 kernels are centred()."""
+    if name not in STARTS:
+        raise ValueError(f"filters.start_kernel: unknown kernel {name!r}; choose one of {', '.join(STARTS)}")
+    size = check_size(size, "filters.start_kernel")
+    if name == "random":
+        return unit(np.random.default_rng(seed).standard_normal((size, size)))
+    kernel = gaussian(size) if name == "gaussian" else KERNELS[name]()
+    return unit(centred(kernel, size))
+
+
+def kernel_distance(a, b):
+    """||a/|a| - b/|b||| in [0, 2] for two kernels of one shape: 0 the same shape, sqrt(2) unrelated (orthogonal),
+    2 opposite. Scale-free, because a learned filter's weights are ~0.1 where a Sobel's are 2."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    if a.shape != b.shape:
+        raise ValueError(f"filters.kernel_distance: kernels of shapes {a.shape} and {b.shape} cannot be compared")
+    return float(np.linalg.norm(unit(a) - unit(b)))
+
+
+def nearest_designed(kernel):
+    """(name, sign, distance): the DESIGNED kernel, or its negative (sign -1: a dark-to-light edge where Sobel finds
+    light-to-dark), nearest to a square odd-sized kernel (h, h) by kernel_distance."""
+    kernel = check_kernel(kernel, "filters.nearest_designed")
+    size = kernel.shape[0]
+    if kernel.shape[1] != size or size % 2 == 0:
+        raise ValueError(f"filters.nearest_designed: expects a square odd-sized kernel, got shape {kernel.shape}")
+    candidates = [(name, sign, kernel_distance(kernel, sign * start_kernel(name, size)))
+                  for name in DESIGNED for sign in (1, -1)]
+    return min(candidates, key=lambda c: c[2])
