@@ -2,7 +2,7 @@
 
     python -m core.train --model lenet5 --dataset mnist --epochs 1 --batch-size 64 --optimizer adam \
         --lr 1e-3 --out weights.npz [--loss categorical_crossentropy|mse|focal] [--seed 0] [--limit N] \
-        [--lr-schedule cosine|constant] [--no-standardize]
+        [--lr-schedule cosine|constant] [--weight-decay WD] [--no-standardize]
 
 Reads top to bottom like nanoGPT's train.py: options, data, model, training loop (model.fit with a tqdm
 progress bar fed by a callback), per-epoch test accuracy, save, final test accuracy. The file it writes
@@ -11,16 +11,24 @@ pad_to_32 images, pixels in [0, 1].
 
 Training sees standardized pixels, (x - mean) / std with the training set's statistics: a better-conditioned
 problem (LeNet-5, Adam 1e-3, batch 64, MNIST, seed 0: 98.2% test accuracy after one epoch instead of 97.3%).
-The first layer is linear, so on saving the standardization is folded into its weights (`fold_standardization`)
-and the file computes exactly the same function on plain [0, 1] pixels. --no-standardize trains on [0, 1].
+The first layer is linear, so on saving the standardization is folded into its weights
+(`cli.fold_standardization`, shared with core.jax.train) and the file computes exactly the same function on
+plain [0, 1] pixels. --no-standardize trains on [0, 1].
+
+--out is checked before any data is read: its folder must exist and be writable. The file is written exactly
+where --out says (no suffix added; `models.load` reads it back), or as weights.npz inside a folder given as --out
+(an existing folder, or a name ending in '/'); the path printed is the path written. It is written atomically,
+so an interrupted or failed save never leaves half a file nor costs the good file that was there.
 
 The learning rate follows a cosine from --lr down to --lr / 10 over the whole run, as nanoGPT's does
 (optimizers.cosine_decay); --lr-schedule constant keeps it fixed, as Keras' fit does. Both together, after 3
 epochs: 98.95% test accuracy where [0, 1] pixels at a constant rate reach 98.7% (measured 2026-11-28,
 benchmarks/README.md).
 
-A loss that diverges (core.step's rule: NaN/inf, or 1000 times the run's first) stops the run with exit status 1;
-the last good params are saved.
+A loss that diverges (core.step's rule: NaN/inf, or 1000 times the run's first, or a NaN/inf gradient) stops the
+run with exit status 1 and core's message. --out is left as it was (a good file there is never replaced by a
+diverged run): the last good params go beside it, to OUT.last_good.npz (`cli.last_good_path`), and the message
+says so. Exit status: 0 trained and saved, 1 data missing/damaged, diverged or not writable, 2 bad options.
 
 This is a CLI, never imported by the browser build: it is the only core module that imports tqdm.
 """
@@ -28,12 +36,11 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from . import datasets, losses, models, optimizers
+from . import cli, datasets, losses, models, optimizers
 
 MODELS = {"lenet5": models.lenet5}
 DATASETS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist}
@@ -41,68 +48,43 @@ DATASETS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion
 
 # ---------------------------------------------------------------- options
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m core.train", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="lenet5", choices=sorted(MODELS))
     p.add_argument("--dataset", default="mnist", choices=sorted(DATASETS))
-    p.add_argument("--epochs", type=positive_int, default=1)
-    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--epochs", type=cli.positive_int, default=1)
+    p.add_argument("--batch-size", type=cli.positive_int, default=64)
     p.add_argument("--optimizer", default="adam", choices=list(optimizers.NAMES),
                    help="momentum and nesterov are SGD with momentum 0.9")
-    p.add_argument("--lr", type=positive_float, default=None,
+    p.add_argument("--lr", type=cli.positive_float, default=None,
                    help="learning rate (default: the optimizer's Keras default)")
     p.add_argument("--lr-schedule", default="cosine", choices=("cosine", "constant"),
                    help="cosine: decay from --lr to --lr/10 over the run (default); constant: keep --lr")
+    p.add_argument("--weight-decay", type=cli.nonnegative_float, default=None,
+                   help="decoupled weight decay (Keras 3's weight_decay): each step, w -= lr * WD * w")
     p.add_argument("--loss", default="categorical_crossentropy", choices=list(losses.NAMES))
     p.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling")
-    p.add_argument("--limit", type=positive_int, default=None,
+    p.add_argument("--limit", type=cli.positive_int, default=None,
                    help="a quick run: class-balanced subsets of N training and (at most) N test examples")
     p.add_argument("--no-standardize", dest="standardize", action="store_false",
                    help="train on [0, 1] pixels instead of standardized ones")
-    p.add_argument("--out", default="weights.npz", help="where to write the weights (.npz)")
+    p.add_argument("--out", default="weights.npz",
+                   help="the weights file to write, exactly this path; a folder (or a name ending in /) gets "
+                        "weights.npz inside it")
     args = p.parse_args(argv)
     # Fail now, not after an hour of training, if the weights cannot be written there.
-    if not Path(args.out).resolve().parent.is_dir():
-        p.error(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
+    args.out = cli.weights_path(args.out)
+    try:
+        cli.check_out(args.out)
+    except ValueError as e:
+        p.error(str(e))
+    if args.weight_decay:
+        try:        # the optimizer's own check (learning rate x weight decay < 1), before any data is read
+            optimizers.get(args.optimizer, weight_decay=args.weight_decay,
+                           **({"learning_rate": args.lr} if args.lr else {}))
+        except ValueError as e:
+            p.error(f"--weight-decay {args.weight_decay:g}: {e}")
     return args
-
-
-# ---------------------------------------------------------------- input standardization
-
-def fold_standardization(model, params, mean, std):
-    """Params that give on x the logits `params` give on (x - mean) / std (scalar mean and std).
-
-    The first layer after the input must be linear in its input with no zero padding of its own (a 'valid'
-    Conv2D, or a Dense): then W . ((x - mean) / std) + b = (W / std) . x + (b - mean / std * sum(W)).
-    """
-    first = model.layers[0]
-    if first.kind not in ("Conv2D", "Dense") or getattr(first, "padding", "valid") != "valid":
-        raise ValueError(f"cannot fold input standardization into {first.kind} '{first.name}': "
-                         f"it must be a Conv2D with padding='valid' or a Dense")
-    kernel, bias = params[first.name]["kernel"], params[first.name]["bias"]
-    summed = kernel.reshape(-1, kernel.shape[-1]).sum(axis=0)     # sum over everything but the output units
-    folded = {"kernel": (kernel / std).astype(kernel.dtype), "bias": (bias - mean / std * summed).astype(bias.dtype)}
-    return {**params, first.name: folded}
 
 
 # ---------------------------------------------------------------- progress
@@ -144,7 +126,7 @@ def main(argv=None):
     # data: uint8 28x28 digits -> (N, 32, 32, 1) float32 in [0, 1]
     try:
         (x_train, y_train), (x_test, y_test) = DATASETS[args.dataset]()
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:      # ValueError: a damaged cache (the message says to re-fetch)
         print(f"error: {args.dataset} is not available: {e}", file=sys.stderr)
         return 1
     if args.limit is not None:
@@ -171,10 +153,12 @@ def main(argv=None):
         schedule = f"{peak:g}, cosine decay to {rate.floor:g} over {steps} steps"
     else:
         rate, schedule = peak, f"{peak:g}"
-    optimizer = optimizers.get(args.optimizer, learning_rate=rate)
+    optimizer = optimizers.get(args.optimizer, learning_rate=rate,
+                               **({"weight_decay": args.weight_decay} if args.weight_decay else {}))
     if args.standardize:
         print(f"training on standardized pixels (x - {mean:.4f}) / {std:.4f}, folded into the first layer on saving")
-    print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate {schedule}), "
+    decay = f", weight decay {args.weight_decay:g}" if args.weight_decay else ""
+    print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate {schedule}{decay}), "
           f"{args.loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
 
     # train
@@ -188,18 +172,29 @@ def main(argv=None):
                                 params=params, seed=args.seed)
     except models.NonFiniteLossError as e:
         progress.close()
-        models.save(args.out, model, fold_standardization(model, e.params, mean, std))
         print(f"error: {e}", file=sys.stderr)
-        print(f"saved the last good parameters to {args.out}; try a smaller --lr", file=sys.stderr)
+        # --out keeps whatever good file it holds; the last good params go beside it
+        kept = f"{args.out} was left as it was" if args.out.exists() else f"nothing was written to {args.out}"
+        try:
+            written = models.save(cli.last_good_path(args.out), model, cli.fold_standardization(model, e.params,
+                                                                                                 mean, std))
+        except ValueError as save_error:
+            print(f"error: {save_error}; {kept}", file=sys.stderr)
+            return 1
+        print(f"saved the last good parameters to {written}; {kept}; try a smaller --lr", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
 
     # save and report: the accuracy of the saved weights on plain [0, 1] inputs, as the playground will use them
-    params = fold_standardization(model, history.params, mean, std)
-    models.save(args.out, model, params)
+    params = cli.fold_standardization(model, history.params, mean, std)
+    try:
+        written = models.save(args.out, model, params)
+    except ValueError as e:          # the folder became unwritable or the disk filled during the run
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     _, accuracy = model.evaluate(params, raw_test, y_test)
     print(f"trained in {seconds:.1f} s ({args.epochs * len(x_train) / seconds:,.0f} images/s); "
-          f"saved {args.out}")
+          f"saved {written}")
     print(f"final test accuracy: {accuracy:.2%}")
     return 0
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import datasets, models, optimizers, step, train
+from core import cli, datasets, models, optimizers, step, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_folding_the_standardization_keeps_the_function():
     params = model.init(seed=5)
     x = np.random.default_rng(0).random((4, 32, 32, 1), dtype=np.float32)
     mean, std = 0.1, 0.3
-    folded = train.fold_standardization(model, params, mean, std)
+    folded = cli.fold_standardization(model, params, mean, std)
     np.testing.assert_allclose(model.apply(folded, x), model.apply(params, (x - mean) / std), rtol=1e-4, atol=1e-5)
     assert folded["C1"]["kernel"].dtype == np.float32 and folded["C3"] is params["C3"]
     np.testing.assert_array_equal(params["C1"]["bias"], 0)      # the original params are left alone
@@ -58,7 +58,7 @@ def test_folding_refuses_a_first_layer_that_pads():
     model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(2, 3, padding="same"), layers.Flatten(),
                                layers.Dense(2)])
     with pytest.raises(ValueError, match="Conv2D .* padding='valid'"):
-        train.fold_standardization(model, model.init(), 0.1, 0.3)
+        cli.fold_standardization(model, model.init(), 0.1, 0.3)
 
 
 def standardized_subset(limit, seed=0):
@@ -81,7 +81,7 @@ def test_the_cosine_schedule_reaches_the_optimizer(tmp_path, capsys):
     model = models.lenet5()
     for name, rate in (("cos.npz", optimizers.cosine_decay(3e-3, 4)), ("const.npz", 3e-3)):
         history = model.fit(x, y, epochs=1, batch_size=32, optimizer=optimizers.Adam(rate), params=model.init(0))
-        want = train.fold_standardization(model, history.params, mean, std)
+        want = cli.fold_standardization(model, history.params, mean, std)
         saved = models.load(tmp_path / name)[1]
         for k in want:
             for w in want[k]:
@@ -102,17 +102,22 @@ def test_same_seed_same_weights_and_another_seed_differs(tmp_path, capsys):
     assert not np.array_equal(a["C1"]["kernel"], c["C1"]["kernel"])
 
 
-def test_a_diverging_run_exits_nonzero_with_a_plain_message_and_saves_last_good_params(tmp_path):
+def test_a_diverging_run_exits_nonzero_keeps_the_good_file_and_saves_last_good_params_beside_it(tmp_path):
     # As a real subprocess: the exit status and what a user sees on the terminal are the point here.
-    out = tmp_path / "diverged_weights.npz"
-    proc = subprocess.run([sys.executable, "-m", "core.train", "--limit", "512", "--optimizer", "sgd", "--lr", "1e4",
+    out = tmp_path / "weights.npz"
+    model = models.lenet5()
+    models.save(out, model, model.init(seed=7))       # a good file from an earlier run
+    before = out.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "core.train", "--limit", "512", "--optimizer", "sgd", "--lr", "1e8",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "error: training stopped: the loss became" in proc.stderr
-    assert f"saved the last good parameters to {out}" in proc.stderr
+    last_good = tmp_path / "weights.last_good.npz"
+    assert f"saved the last good parameters to {last_good}; {out} was left as it was" in proc.stderr
     assert "Traceback" not in proc.stderr and "RuntimeWarning" not in proc.stderr
     assert "final test accuracy" not in proc.stdout
-    model, params = models.load(out)        # load refuses NaN/inf, so this also checks the params are finite
+    assert out.read_bytes() == before                  # the good file is untouched
+    model, params = models.load(last_good)   # load refuses NaN/inf, so this also checks the params are finite
     assert model.count_params() == 61706
 
 
@@ -121,37 +126,48 @@ def test_a_nan_loss_is_named_as_such(tmp_path, capsys, monkeypatch):
     out = tmp_path / "w.npz"
     assert train.main(["--limit", "512", "--optimizer", "sgd", "--lr", "1e4", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert re.search(r"training stopped: the loss became (nan|inf) at epoch 1, batch \d+ \(often", err), err
-    models.load(out)
+    assert re.search(r"training stopped: the (loss|gradient of \S+) became (nan|inf|NaN/inf) at epoch 1, batch \d+ ",
+                     err), err
+    assert f"nothing was written to {out}" in err and not out.exists()
+    models.load(tmp_path / "w.last_good.npz")
 
 
 def test_a_finite_loss_that_grows_a_thousandfold_stops_the_run_too(tmp_path, capsys):
     """Adam at lr 1000 sends the loss to ~1e22 without NaN: exit 1 with core.step's message, no final accuracy,
-    and the file holds the last good params (here the first ones: the first update exploded), folded."""
+    and OUT.last_good.npz holds the last good params (here the first ones: the first update exploded), folded."""
     out = tmp_path / "w.npz"
     assert train.main(["--limit", "256", "--lr", "1e3", "--out", str(out)]) == 1
     printed = capsys.readouterr()
     assert re.search(r"error: training stopped: the loss became \S+ at epoch 1, batch 2, more than 1000 times its "
                      r"value at the start of the run \(often a learning rate that is too high\)", printed.err)
-    assert f"saved the last good parameters to {out}; try a smaller --lr" in printed.err
-    assert "final test accuracy" not in printed.out
-    model, params = models.load(out)
+    last_good = tmp_path / "w.last_good.npz"
+    assert (f"saved the last good parameters to {last_good}; nothing was written to {out}; try a smaller --lr"
+            in printed.err)
+    assert "final test accuracy" not in printed.out and not out.exists()
+    model, params = models.load(last_good)
     _, _, mean, std = standardized_subset(256)
-    want = train.fold_standardization(model, model.init(seed=0), mean, std)
+    want = cli.fold_standardization(model, model.init(seed=0), mean, std)
     for k in want:
         for w in want[k]:
             np.testing.assert_array_equal(params[k][w], want[k][w])
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--optimizer", "adamw"], "invalid choice: 'adamw'"),
+    (["--optimizer", "adamx"], "invalid choice: 'adamx'"),
     (["--loss", "hinge"], "invalid choice: 'hinge'"),
     (["--dataset", "cifar10"], "invalid choice: 'cifar10'"),
     (["--lr", "-1"], "--lr: must be a finite number > 0, got -1"),
     (["--lr", "nan"], "--lr: must be a finite number > 0"),
     (["--batch-size", "0"], "--batch-size: must be at least 1, got 0"),
     (["--epochs", "two"], "--epochs: expected a whole number, got 'two'"),
-    (["--out", "/no/such/folder/w.npz"], "the folder /no/such/folder does not exist"),
+    (["--out", "/no/such/folder/w.npz"], "--out /no/such/folder/w.npz: the folder /no/such/folder does not exist"),
+    (["--out", "/sys/w.npz"], "--out /sys/w.npz: cannot write in /sys"),
+    (["--out", "/no/such/folder/"], "--out /no/such/folder/weights.npz: the folder /no/such/folder does not exist"),
+    (["--weight-decay", "-1"], "--weight-decay: must be a finite number >= 0, got -1"),
+    (["--optimizer", "sgd", "--lr", "0.5", "--weight-decay", "4"], "learning_rate x weight_decay must be < 1"),
+    (["--limit", "0"], "--limit: must be at least 1, got 0"),
+    (["--limit", "-5"], "--limit: must be at least 1, got -5"),
+    (["--epochs", "-1"], "--epochs: must be at least 1, got -1"),
 ])
 def test_bad_options_fail_before_training_with_a_clear_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -164,4 +180,42 @@ def test_limit_larger_than_the_training_set_is_refused(tmp_path, capsys):
     out = tmp_path / "w.npz"
     assert train.main(["--limit", "60001", "--out", str(out)]) == 1
     assert "--limit 60001 is more than the 60000 training examples" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_out_as_a_folder_or_a_name_without_npz_writes_exactly_the_path_it_prints(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    for given, written in (("run", "run/weights.npz"), ("run/", "run/weights.npz"), ("noext", "noext")):
+        assert train.main(["--limit", "64", "--batch-size", "32", "--out", str(tmp_path / given)]) == 0
+        out = capsys.readouterr().out
+        assert f"saved {tmp_path / written}" in out
+        model, _ = models.load(str(tmp_path / written))      # load reads what save wrote, under the same name
+        assert model.count_params() == 61706
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["noext", "run"]     # nothing else, no temporary files
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["weights.npz"]
+
+
+def test_weight_decay_reaches_the_optimizer(tmp_path, capsys):
+    """--weight-decay: the saved weights are those of model.fit with Adam(weight_decay=...), not those without."""
+    argv = ["--limit", "128", "--batch-size", "32", "--lr", "3e-3", "--lr-schedule", "constant"]
+    assert train.main([*argv, "--weight-decay", "0.5", "--out", str(tmp_path / "wd.npz")]) == 0
+    assert "adam (learning rate 0.003, weight decay 0.5)" in capsys.readouterr().out
+    x, y, mean, std = standardized_subset(128)
+    model = models.lenet5()
+    history = model.fit(x, y, epochs=1, batch_size=32, optimizer=optimizers.Adam(3e-3, weight_decay=0.5),
+                        params=model.init(0))
+    want = cli.fold_standardization(model, history.params, mean, std)
+    saved = models.load(tmp_path / "wd.npz")[1]
+    for k in want:
+        for w in want[k]:
+            np.testing.assert_allclose(saved[k][w], want[k][w], rtol=1e-6, atol=1e-7, err_msg=f"{k}/{w}")
+
+
+def test_a_damaged_data_cache_says_to_fetch_again(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path))
+    (tmp_path / datasets.MNIST_CACHE).write_bytes(b"PK\x03\x04 cut short")
+    out = tmp_path / "w.npz"
+    assert train.main(["--limit", "64", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "error: mnist is not available" in err and "mnist.npz" in err and "python -m core.datasets fetch" in err
     assert not out.exists()
