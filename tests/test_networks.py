@@ -1,0 +1,208 @@
+"""The Networks tab without a browser: its runner (pause, stop, the divergence rule), its settings and URL state,
+and each section driven through its buttons, showing what core computed."""
+import types
+
+import numpy as np
+import pytest
+
+from core import compare, datasets, models, step
+from playground import app, i18n, networks, networks_run
+
+
+@pytest.fixture(scope="module")
+def raw():
+    (x, y), (xt, yt) = datasets.load_subset("mnist")
+    return {"x_train": x, "y_train": y.astype(np.int64), "x_test": xt, "y_test": yt.astype(np.int64)}
+
+
+@pytest.fixture
+def page(raw, monkeypatch):
+    monkeypatch.setattr(networks, "TICK_S", 0.0)      # one piece of work per tick, whatever the machine's speed
+    return networks.create_page("en", raw=raw, autorun=False)
+
+
+def settle(page, key, **settings):
+    """Set a section's widgets, press Start, tick until its experiment ends."""
+    view = page.views[key]
+    for name, value in settings.items():
+        view.settings.widgets[name].value = value
+    view.run.widgets["start"].clicks += 1
+    while view.section.experiment.status == "running":
+        page.tick()
+    return view
+
+
+# ---------------------------------------------------------------- the runner
+
+def counting(results, n=5, log=None):
+    for i in range(n):
+        results["done"] = i + 1
+        yield
+    if log is not None:
+        log.append("finished")
+
+
+def test_an_experiment_pauses_resumes_and_ends_done():
+    exp = networks_run.Experiment()
+    exp.start(counting)
+    assert exp.status == "running" and exp.results == {}
+    exp.advance(0.0)                                   # at least one piece per call
+    assert exp.results["done"] == 1
+    exp.pause()
+    assert exp.advance(10.0) is False and exp.results["done"] == 1     # nothing runs while paused
+    exp.resume()
+    with pytest.raises(ValueError, match="already running"):
+        exp.start(counting)
+    while exp.advance(0.0):
+        pass
+    assert exp.status == "done" and exp.results["done"] == 5 and exp.message[1] == "nets_msg_done"
+    exp.start(counting)                                # a fresh run gets fresh results
+    assert exp.results == {}
+
+
+def test_stop_ends_the_generator_and_keeps_what_was_measured():
+    exp, log = networks_run.Experiment(), []
+    exp.start(lambda results: counting(results, 100, log))
+    exp.advance(0.0)
+    exp.stop()
+    assert exp.status == "stopped" and exp.results["done"] == 1 and exp.generator is None and log == []
+    with pytest.raises(ValueError, match="cannot pause"):
+        exp.pause()
+
+
+def test_a_diverging_loss_stops_with_the_last_good_params_and_the_message(raw):
+    data = networks.digits(raw)
+    x, y = data.train(200)
+    model = compare.mlp()
+    params = model.init(seed=0)
+    exp = networks_run.Experiment()
+
+    def explode(results):
+        results["run"] = networks_run.new_run(model, params, x, y, learning_rate=1e4, batch_size=32)
+        for _ in range(20):
+            yield from networks_run.epoch(results["run"])
+
+    exp.start(explode)
+    while exp.advance(0.0):
+        pass
+    run = exp.results["run"]
+    assert exp.status == "diverged" and exp.message[0] == "error"
+    assert exp.message[1] in ("msg_diverged", "msg_nonfinite", "nets_msg_gradient")
+    assert step.all_finite(run["params"]) and run["params"] is run["good"]
+    loss = model.evaluate(run["params"], x, y)[0]
+    assert np.isfinite(loss) and loss <= run["limit"]                  # the params left are ones the rule accepts
+    assert i18n.text("ko", exp.message[1], **exp.message[2])           # the message has its words in both languages
+
+
+def test_settings_are_checked_and_hostile_state_gets_defaults():
+    specs = networks.networks_mlp.SETTINGS
+    values, refused = networks_run.restore(specs, {"epochs": 10 ** 400, "train_size": "2000", "learning_rate": 1e-3,
+                                                   "x" * 100: 1, "seed": float("nan")})
+    assert values == dict(networks_run.defaults(specs), learning_rate=1e-3)
+    assert [name for name, _ in refused] == ["epochs", "train_size", "x" * 40, "seed"]
+    for hostile in (None, [], "x" * 1_000_000, 3, {"epochs": {"a": [1] * 1000}}):
+        values, _ = networks_run.restore(specs, hostile)
+        assert values == networks_run.defaults(specs)
+    starts = networks.networks_filters.SETTINGS["starts"]
+    assert networks_run.check(starts, ["random"] * 6, "starts") == ("random",) * 6
+    for bad in (["random"] * 5, ["canny"] * 6, "gaussian", [1] * 6):
+        with pytest.raises(ValueError, match="starts"):
+            networks_run.check(starts, bad, "starts")
+
+
+# ---------------------------------------------------------------- the page and its URL state
+
+def test_url_state_round_trips_through_a_fresh_page(page, raw):
+    page.views["mlp"].settings.widgets["epochs"].value = 5
+    page.views["filters"].settings.widgets["starts"][2].value = "random"
+    page.views["filters"].settings.widgets["learning_rate"].value = 0.01
+    state = page.url_state()
+    assert state["mlp"]["epochs"] == 5 and state["filters"]["starts"][2] == "random"
+    fresh = networks.create_page("ko", raw=raw, autorun=False)
+    assert fresh.restore(state) == []
+    assert fresh.url_state() == state
+    assert fresh.views["filters"].settings.widgets["starts"][2].value == "random"     # the widgets show it too
+
+
+def test_a_hostile_url_state_gets_defaults_and_notices_in_the_pages_language(page):
+    notices = page.restore({"mlp": {"epochs": -1, "train_size": 10 ** 30}, "filters": "x" * 1_000_000,
+                            "nope": {}})
+    assert page.url_state() == networks.create_page("en", raw=page.data.raw, autorun=False).url_state()
+    assert len(notices) == 4 and all(n.startswith("Link setting") for n in notices)
+    assert page.restore(["not", "a", "dict"]) and page.restore(None)
+
+
+def test_a_refused_widget_value_goes_back_to_the_setting_in_force(page):
+    box = page.views["mlp"].settings.widgets["epochs"]
+    box.value = 50                                                   # beyond the section's 20
+    assert box.value == 3 and page.state["mlp"].settings["epochs"] == 3
+
+
+# ---------------------------------------------------------------- the sections show core's numbers
+
+def test_mlp_vs_cnn_trains_both_and_measures_them_on_moved_digits(page):
+    view = settle(page, "mlp", train_size=200, epochs=1)
+    models_ = view.section.experiment.results["models"]
+    assert view.section.experiment.status == "done"
+    table = view.results.table.object
+    assert "<td>62,110</td>" in table and "<td>61,706</td>" in table
+    xt, yt = page.data.test(networks.networks_mlp.TEST_SIZE)
+    for name, model in (("mlp", compare.mlp()), ("cnn", models.lenet5())):
+        entry = models_[name]
+        want = [compare.accuracy_shifted(model, entry["run"]["params"], xt, yt, k) for k in range(5)]
+        assert entry["shifted"] == want
+        assert f"<td>{want[4]:.1%}</td>" in table
+        assert view.results.sources[f"shift_{name}"].data["y"] == want
+        assert view.results.sources[f"loss_{name}"].data["x"][-1] == 200     # one epoch of 200 images
+    assert "Done" in view.run.status.object
+
+
+def test_designed_c1_frozen_stays_and_trained_moves(page):
+    view = settle(page, "filters", train_size=100, epochs=2)
+    runs = view.section.experiment.results["runs"]
+    assert set(runs) == {"frozen", "designed", "learned"}
+    frozen, designed = runs["frozen"]["kernels"], runs["designed"]["kernels"]
+    assert np.array_equal(frozen[0], frozen[-1]) and np.array_equal(frozen[0], designed[0])
+    assert not np.array_equal(designed[0], designed[-1])
+    assert [c["name"] for c in runs["designed"]["c1"][0][:5]] == list(page.state["filters"].settings["starts"][:5])
+    assert all(len(r["accuracy"]) == 2 and len(r["c1"]) == 3 for r in runs.values())
+    # the table shows the learned run's distances per epoch, as core computed them
+    last = runs["learned"]["c1"][-1][0]["distance"]
+    assert f"<td>{last:.2f}</td>" in view.results.table.object
+    view.results.widgets["which"].value = "designed"
+    assert f"<td>{runs['designed']['c1'][-1][0]['distance']:.2f}</td>" in view.results.table.object
+    assert view.results.sources["acc_frozen"].data["y"] == runs["frozen"]["accuracy"]
+
+
+def test_pause_answers_at_once_and_stop_keeps_the_partial_results(page):
+    view = page.views["mlp"]
+    view.settings.widgets["train_size"].value = 500
+    view.run.widgets["start"].clicks += 1
+    page.tick()
+    assert view.settings.widgets["epochs"].disabled                     # settings locked during a run
+    view.run.widgets["pause"].clicks += 1
+    seen = view.section.experiment.results["models"]["mlp"]["run"]["seen"]
+    for _ in range(5):
+        page.tick()
+    assert view.section.experiment.results["models"]["mlp"]["run"]["seen"] == seen
+    assert "Paused" in view.run.status.object
+    view.run.widgets["resume"].clicks += 1
+    page.tick()
+    view.run.widgets["stop"].clicks += 1
+    assert view.section.experiment.status == "stopped" and "Stopped" in view.run.status.object
+    assert view.run.alert.visible and not view.settings.widgets["epochs"].disabled
+
+
+def test_the_tab_is_a_room_of_the_page_and_a_language_switch_takes_a_run_over(raw, monkeypatch):
+    monkeypatch.setattr(networks.training, "load_data", lambda: raw)
+    page = app.build_page("en")
+    page.tabs.active = app.TABS.index("networks")
+    room = page.networks
+    room.views["mlp"].run.widgets["start"].clicks += 1
+    exp = room.views["mlp"].section.experiment
+    room.close()                                                       # no periodic callbacks left behind in tests
+    page.lang_switch.value = "ko"
+    assert page.networks is not room and page.networks.views["mlp"].section.experiment is exp
+    assert exp.status == "running" and "학습 중" in page.networks.views["mlp"].run.status.object
+    page.networks.close()
+    exp.stop()
