@@ -5,7 +5,8 @@
 
 Keys are literals in the code (`t("stride")`), except five families built from a name the code holds:
 `f_<filter>` (conv_lab.FILTERS), `loss_<loss>` and `opt_<optimizer>` (training.LOSSES, training.OPTIMIZERS),
-`status_<status>` (the trainer's status) and `msg_<status>` (the trainer's message when a run ends).
+`status_<status>` (the trainer's status) and `msg_<status>` (the trainer's message when a run ends); the Networks
+tab adds `model_<name>` (networks_mlp.MODELS, networks_filters.RUNS).
 tests/test_i18n.py checks that every key is used and that both languages have the same keys and placeholders.
 """
 
@@ -21,6 +22,56 @@ STRINGS = {
         "tab_pool": "Pooling",
         "tab_studio": "LeNet studio",
         "lang": "Language",
+        # learning labs (U-learn, issue 9: backprop_lab, loss_lab, optimizer_lab, regularization_lab, race)
+        "race_status": "{status} · {images:,} of {total:,} images per run · {ips:,.0f} images/s",
+        "value": "value",
+        "loss_intro": "How a network learns depends on what it is told to minimise. Compare the losses of the "
+                      "lecture: mean squared error (MSE), cross-entropy and focal loss, first as curves, then by "
+                      "training the same LeNet-5 with each.",
+        "loss_alpha": "Focal α",
+        "loss_curve_title": "Loss against p, the softmax probability of the true class",
+        "loss_grad_title": "Its gradient with respect to the true class's logit",
+        "loss_p_axis": "p (probability given to the true class)",
+        "loss_grad_axis": "∂loss/∂z (true class)",
+        "loss_saturation": "Where the network is badly wrong (p = {p:.2f}), MSE on the softmax has almost stopped "
+                           "learning: its gradient is {mse:.4f}, against cross-entropy's {ce:.4f}. Cross-entropy "
+                           "does not saturate; focal loss (γ > 0) turns down the examples it already gets right.",
+        "loss_race_title": "Train LeNet-5 with each loss",
+        "loss_race_help": "The same LeNet-5 from the same seed, Adam, the same number of images per run: each loss "
+                          "on balanced MNIST and on imbalanced MNIST (only 10% of the digits 5-9 kept). Then the "
+                          "recall of every digit on the test images.",
+        "loss_images": "Images per run",
+        "loss_images_seen": "{images:,} images trained",
+        "loss_balanced": "balanced",
+        "loss_imbalanced": "imbalanced",
+        "loss_rare_mean": "5-9 (rare) mean",
+        "loss_recall_title": "Recall per digit (dashed: balanced, solid: imbalanced)",
+        "opt_intro": "Optimizers improve on plain gradient descent (SGD) in two ways the lecture names: momentum "
+                     "(past updates keep pushing) and adaptive learning rates (each weight its own step size). "
+                     "Race them on 2-D loss surfaces, then on LeNet-5.",
+        "opt_surface": "Loss surface",
+        "surface_rosenbrock": "Narrow curved valley (Rosenbrock)",
+        "surface_saddle": "Saddle point between two minima",
+        "surface_noisy_bowl": "Noisy bowl (a mini-batch's view)",
+        "opt_steps": "Steps",
+        "opt_fields_help": "Each optimizer's learning rate and its own settings (momentum, ρ, β₁, β₂); every edit "
+                           "runs the race again. Click the plot to start somewhere else.",
+        "opt_shown": "Show step",
+        "opt_next": "Step",
+        "opt_play": "Play",
+        "opt_final": "loss {loss:.4g} at the shown step",
+        "opt_lenet_title": "The same race on LeNet-5",
+        "opt_lenet_help": "Each optimizer trains LeNet-5 from the same weights on the same batches (the studio's "
+                          "learning rates). Below: the loss curves, and the chosen optimizer's state over C1's six "
+                          "5×5 filters, redrawn as it trains.",
+        "opt_lenet_curves": "Training loss of every optimizer",
+        "opt_state_of": "State of",
+        "opt_velocity": "Velocity v (momentum)",
+        "opt_accumulator": "Accumulated squared gradients (AdaGrad)",
+        "opt_average": "Moving average of squared gradients (RMSprop)",
+        "opt_m": "First moment m (Adam)",
+        "opt_v": "Second moment v (Adam)",
+        "opt_step": "The step each weight took last",
         # convolution lab
         "image": "Demo photo",
         "upload": "…or upload your own (PNG/JPEG)",
@@ -79,9 +130,26 @@ STRINGS = {
         "why_damaged": "the file is damaged or cut short: {detail}",
         "why_unknown_filter": "unknown filter {name}; choose one of {names}",
         "why_custom_shape": "my kernel must be 3×3 or 5×5, got {shape}",
-        "why_not_finite": "kernel values and bias must be finite numbers",
-        "why_empty_field": "size and sigma need a number (a field is empty)",
+        "why_empty_field": "{field} is empty; type a number",
+        "why_not_number": "{field} needs a number, got {value}",
+        "why_range": "{field} must be between {lo} and {hi}, got {value}",
+        "why_whole": "{field} must be a whole number from {lo} to {hi}, got {value}",
+        "why_odd": "{field} must be an odd whole number from {lo} to {hi}, got {value}",
+        "why_choice": "{field} must be one of {names}, got {value}",
+        "why_cells": "my kernel's cells must be numbers between -{limit} and {limit}",
+        "why_too_many_filters": "at most {n} more filters fit in the layer, got {got}",
+        "why_overflow": "the feature map of {name} overflows (values beyond float32)",
+        "why_file_too_big": "the file is {mb} MB; the lab reads files up to {limit} MB",
+        "why_too_many_pixels": "it is {w}×{h} pixels; the lab decodes up to {limit} million",
+        "notice_decoded": "{name} is {h0}×{w0}: it was decoded shrunk to {h}×{w} (each pixel the average of "
+                          "{f}×{f}).",
         "err_settings": "These settings do not work: {why}. The last good result is shown.",
+        # a link's settings (url_state / restore), every lab
+        "url_not_settings": "The link's settings for this lab could not be read; the defaults are shown.",
+        "url_unknown": "The link names settings this lab does not have ({names}); they were ignored.",
+        "url_refused": "The link's {field} ({value}) was not used: {why}.",
+        "url_failed": "The link's settings do not work together ({why}); the defaults are shown.",
+        "url_notices": "{lines}",
         # pooling lab
         "pool_source": "Pool what",
         "pool_src_input": "the input image",
@@ -178,6 +246,177 @@ STRINGS = {
         "draw_empty": "Draw a digit to see the prediction.",
         "prediction": "Prediction: {digit} ({p:.0%} sure)",
         "probs_title": "Class probabilities",
+        # Networks tab (playground/networks*.py)
+        "tab_networks": "Networks",
+        "nets_intro": "The lecture's other networks, trained here and measured on the spot: an MLP against a CNN, "
+                      "designed filters against learned ones, an autoencoder and a segmentation network.",
+        "nets_status": "{status} · {what}",
+        "nets_stage_ready": "press Start",
+        "nets_stage_train": "{model}: epoch {epoch} of {epochs}",
+        "nets_stage_shift": "{model}: testing digits moved {k} pixel(s)",
+        "nets_stage_done": "all measured",
+        "nets_msg_done": "Finished: every number below was measured in this run.",
+        "nets_msg_stopped": "Stopped: what was measured so far is kept below.",
+        "nets_msg_gradient": "The gradient of {weight} became NaN/inf after {images:,} images (the loss was {loss:.3g}): "
+                             "the learning rate {lr:g} is too high for {optimizer}. Training stopped and the last good "
+                             "weights were restored. Try a smaller learning rate.",
+        "nets_no_data": "The MNIST subset is not available ({why}), so these networks cannot train here.",
+        "nets_refused": "Link setting {section} ignored: {why}",
+        "nets_unknown_section": "no such section in the Networks tab",
+        "model_mlp": "MLP", "model_cnn": "CNN (LeNet-5)",
+        "model_frozen": "designed C1, frozen", "model_designed": "designed C1, trained",
+        "model_learned": "C1 learned from random weights",
+        "f_random": "Random",
+        "nets_col_model": "model", "nets_col_weights": "weights", "nets_col_shift": "moved {k} px",
+        "nets_col_filter": "filter", "nets_col_nearest": "nearest designed kernel", "nets_col_epoch": "epoch {e}",
+        "nets_mlp_title": "Multilayer perceptron (MLP) vs convolutional network (CNN)",
+        "nets_mlp_intro": "An MLP flattens the image into one long vector and loses its 2-D structure; a CNN slides "
+                          "small filters over it (weight sharing) and pools. Both learn from the same digits with "
+                          "about the same number of weights; then the test digits are moved a few pixels.",
+        "nets_mlp_arith": "A 256×256×3 photo fed to an MLP is {inputs:,} input nodes: one dense layer of 100 units "
+                          "on it already needs {dense:,} weights. A convolution layer of 64 3×3 filters needs "
+                          "{conv:,}, whatever the photo's size ({ratio:,.0f} times fewer).",
+        "nets_mlp_shifted": "A test digit moved 0-4 pixels",
+        "nets_mlp_shift_title": "Test accuracy on moved digits",
+        "nets_mlp_shift_x": "pixels moved (each direction, averaged)",
+        "nets_filters_title": "Designed filters vs learned filters",
+        "nets_filters_intro": "People once designed filters (Gaussian smoothing, Sobel edges, the Laplacian); a CNN "
+                              "learns the filters that suit its data. From one seed, LeNet-5 trains three times: C1 "
+                              "set to designed kernels and frozen (trainable=False), the same kernels trained "
+                              "further, and C1 learned from random weights.",
+        "nets_filters_starts": "C1 filter",
+        "nets_filters_acc_title": "Test accuracy after each epoch",
+        "nets_filters_tiles": "C1's filters",
+        "nets_filters_rows": "Rows: where the filters started; after training; the designed kernel nearest to each.",
+        "nets_filters_empty": "Start to train and compare the filters.",
+        # story and settings in the URL (U-story: playground/story.py, playground/urlstate.py, app.py)
+        "tab_story": "Story",
+        "url_copy": "Copy link",
+        "url_notice_head": "Not everything in this link could be used; the rest keeps its defaults:",
+        "url_notice_close": "Close",
+        "url_too_long": "The link's settings are {n:,} characters long (at most {max:,}), so they were not read.",
+        "url_too_many": "The link has more than {max} parts; only the first {max} were read.",
+        "url_unknown_key": "Unknown setting “{name}” was ignored.",
+        "url_unknown_tab": "There is no tab “{name}” (tabs: {names}).",
+        "url_unknown_lang": "Unknown language “{name}” (languages: {names}).",
+        "url_bad_settings": "The settings could not be read ({why}).",
+        "url_refused": "Setting “{name}” = {value} was not used (allowed: {allowed}).",
+        "story_heading": "How a CNN sees: the lecture in nine steps",
+        "story_intro": "Each step is one idea of the lecture: a picture, numbers computed by this playground's core, "
+                       "and a link that opens the lab where you can try it yourself.",
+        "story_mlp_title": "1. Why not a plain MLP?",
+        "story_mlp_text": "A multilayer perceptron (MLP) takes a vector, so a 2-D image must first be flattened into "
+                          "one long row: neighbouring pixels end up far apart and the 2-D structure is lost, while "
+                          "people find features in small 2-D regions (receptive fields). It is also expensive: a "
+                          "256×256×3 colour image needs {inputs:,} input nodes, and every unit of the first fully "
+                          "connected layer has a weight for each of them.",
+        "story_mlp_result": "{size} → Flatten → {inputs:,} inputs; a Dense({units}) on top needs {params:,} weights.",
+        "story_side": "Image side",
+        "story_grey": "grey (1)",
+        "story_rgb": "colour (3)",
+        "story_units": "Dense units",
+        "story_filters_title": "2. Designed filters, or learned ones?",
+        "story_filters_text": "Image processing usually uses filters people designed: Gaussian smoothing, Sobel "
+                              "edges, Canny edges. But where do they come from? Are they the best for recognition? "
+                              "Should each data set have filters of its own? The key idea of a CNN: learn the best "
+                              "filters from the data.",
+        "story_receptive_title": "3. Receptive fields",
+        "story_receptive_text": "A CNN imitates human vision: each output pixel is computed from a small window of "
+                                "the input, its receptive field. Stacked layers see further: two 3×3 layers "
+                                "already see {rf}×{rf} input pixels.",
+        "story_receptive_result": "{layers} stacked {k}×{k} layers: one output pixel sees {size}×{size} input pixels.",
+        "story_layers": "Stacked layers",
+        "story_sharing_title": "4. Weight sharing and partial connection",
+        "story_sharing_text": "A convolution layer uses several filters, each with one bias, and n filters give n "
+                              "feature maps. Every pixel of a feature map uses the same filter (weight sharing) and "
+                              "looks only at its neighbourhood (partial connection), so k′ filters of size h×h×k "
+                              "have k′(k·h·h+1) weights, however large the image.",
+        "story_sharing_result": "Conv2D: k′(k·h·h+1) = {k2}({k}·{h}·{h}+1) = {conv:,} weights. A dense layer from "
+                                "{side}×{side}×{k} to {side}×{side}×{k2} would need {dense:,}, {ratio:,} times more.",
+        "story_in_channels": "Input channels k",
+        "story_filters_count": "Filters k′",
+        "story_cost_title": "5. What a convolution layer costs",
+        "story_cost_text": "The lecture's example: a 256×256×3 input, 64 filters of 3×3 with zero padding and "
+                           "stride 2, then 128 filters of 5×5, again with zero padding and stride 2. Every output "
+                           "value costs one multiplication per weight (the bias counted as one): {mults1:,} and "
+                           "{mults2:,} multiplications.",
+        "story_cost_row": "{name}: {inp} → {out}; {ho}·{wo}·{per}·{f} = {mults:,} multiplications "
+                          "({per} = {h}·{w}·{k}+1)",
+        "story_pooling_title": "6. Pooling",
+        "story_pooling_text": "A pooling layer sums up each window: max pooling keeps the largest value, average "
+                              "pooling the mean. It removes excessive detail and shrinks the feature map; it has no "
+                              "weights and keeps the tensor's depth.",
+        "story_pooling_result": "{kind} of the four 2×2 windows: {values}",
+        "story_lenet_title": "7. Building blocks: LeNet-5",
+        "story_lenet_text": "A CNN stacks convolution and pooling layers in turn: the front extracts features, the "
+                            "back classifies. LeNet-5 is C-P-C-P-C-FC-FC, {total:,} weights in all.",
+        "story_lenet_conv": "{name} (convolution): ({h}·{w}·{k}+1)·{f} = {params:,}",
+        "story_lenet_dense": "{name} (fully connected): ({k}+1)·{f} = {params:,}",
+        "story_lenet_total": "Total: {total:,} weights",
+        "story_learning_title": "8. How a CNN learns",
+        "story_learning_text": "Backpropagation trains a CNN: the kernel cells of the convolution layers and the "
+                               "edges of the fully connected layers are its weights (pooling layers have none), and "
+                               "training finds the filters that recognise the data set best. A loss function says "
+                               "what to minimise (cross-entropy, mean squared error, focal loss for imbalanced "
+                               "data), an optimizer how to step (SGD, momentum, AdaGrad, RMSprop, Adam), and "
+                               "regularization (dropout, weight decay) keeps it from memorising. The same blocks "
+                               "build other shapes: an autoencoder (output = input) or a segmentation network.",
+        "story_history_title": "9. Why deep learning took off",
+        "story_history_text": "Networks that imitate the receptive field are an old idea; what changed around 2010 "
+                              "was data sets grown large through the internet, cheap parallel computing on GPUs, and "
+                              "better learning algorithms. Point at a dot for details.",
+        "story_year": "Year",
+        "story_lane_cnn": "CNN milestones",
+        "story_lane_why": "Why it worked",
+        "story_tl_neocognitron": "Neocognitron",
+        "story_tl_neocognitron_detail": "Fukushima's network of simple and complex cells, modelled on the visual "
+                                        "cortex",
+        "story_tl_lenet": "LeNet-5",
+        "story_tl_lenet_detail": "LeCun et al.: a CNN that reads handwritten amounts on cheques",
+        "story_tl_imagenet": "ImageNet, ILSVRC",
+        "story_tl_imagenet_detail": "The ImageNet data set and its yearly recognition challenge begin",
+        "story_tl_alexnet": "AlexNet: 15.3% error",
+        "story_tl_alexnet_detail": "Wins ILSVRC 2012 with a top-5 error of 15.3%; interest in CNNs takes off",
+        "story_tl_vgg": "VGG, GoogLeNet",
+        "story_tl_vgg_detail": "Deeper networks: stacked small 3×3 filters (VGG), inception modules (GoogLeNet)",
+        "story_tl_gan": "GAN",
+        "story_tl_gan_detail": "Generative adversarial networks: a generator and a discriminator trained against "
+                               "each other",
+        "story_tl_resnet": "ResNet",
+        "story_tl_resnet_detail": "Residual connections make networks of over 100 layers trainable; wins ILSVRC 2015",
+        "story_tl_gpu": "GPUs (CUDA)",
+        "story_tl_gpu_detail": "Graphics cards become general parallel computers: cheap parallel processing",
+        "story_tl_data": "Big data",
+        "story_tl_data_detail": "The internet makes large labelled data sets possible: ImageNet's challenge has "
+                                "over a million labelled photos",
+        "story_tl_relu": "ReLU",
+        "story_tl_relu_detail": "max(0, x): a simple activation whose gradient does not vanish",
+        "story_tl_crossentropy": "Cross-entropy",
+        "story_tl_crossentropy_detail": "The classification loss AlexNet minimised (softmax with cross-entropy)",
+        "story_tl_dropout": "Dropout",
+        "story_tl_dropout_detail": "Regularization by switching random units off during training",
+        "story_tl_adam": "Adam",
+        "story_tl_adam_detail": "An optimizer with momentum and an adaptive learning rate for every weight",
+        "story_try_networks": "MLP against CNN in the networks lab",
+        "story_try_conv_numbers": "The layer arithmetic of a photo in the convolution lab",
+        "story_try_sobel": "Sobel x on a photo",
+        "story_try_canny": "Canny edges on a photo",
+        "story_try_learned": "Filters learned from MNIST in the LeNet studio",
+        "story_try_receptive": "Click a pixel of a 5×5 Gaussian's feature map to see its receptive field",
+        "story_try_sharing": "One layer, three filters, three feature maps",
+        "story_try_cost": "Zero padding and stride 2 in the convolution lab",
+        "story_try_max": "Max pooling in the pooling lab",
+        "story_try_avg": "Average pooling in the pooling lab",
+        "story_try_lenet": "Train LeNet-5 in the studio",
+        "story_try_backprop": "The backward pass, step by step",
+        "story_try_losses": "Loss functions compared",
+        "story_try_optimizers": "Optimizers racing on loss surfaces",
+        "story_try_regularization": "Overfitting and regularization",
+        "story_try_structures": "An autoencoder and a segmentation network",
+        "story_try_adam": "Adam and the other optimizers",
+        "story_try_crossentropy": "Cross-entropy against mean squared error",
+        "story_try_dropout": "Dropout against overfitting",
+        "story_soon": "(a lab still being built)",
     },
     "ko": {
         # the page
@@ -187,6 +426,55 @@ STRINGS = {
         "tab_pool": "풀링",
         "tab_studio": "LeNet 학습",
         "lang": "언어",
+        # learning labs (U-learn, issue 9: backprop_lab, loss_lab, optimizer_lab, regularization_lab, race)
+        "race_status": "{status} · 실행마다 이미지 {total:,}장 중 {images:,}장 · 초당 {ips:,.0f}장",
+        "value": "값",
+        "loss_intro": "신경망이 무엇을 배우는지는 무엇을 최소화하라고 하는지에 달려 있습니다. 강의의 손실 함수인 "
+                      "평균제곱오차(MSE), 교차 엔트로피, Focal 손실을 먼저 곡선으로, 그다음 같은 LeNet-5를 각각으로 "
+                      "학습시켜 비교하세요.",
+        "loss_alpha": "Focal α",
+        "loss_curve_title": "정답 클래스의 softmax 확률 p에 따른 손실",
+        "loss_grad_title": "정답 클래스 로짓에 대한 손실의 기울기",
+        "loss_p_axis": "p (정답 클래스에 준 확률)",
+        "loss_grad_axis": "∂손실/∂z (정답 클래스)",
+        "loss_saturation": "신경망이 크게 틀린 곳(p = {p:.2f})에서 softmax 위의 평균제곱오차는 거의 배우지 못합니다: "
+                           "기울기가 {mse:.4f}로, 교차 엔트로피의 {ce:.4f}에 비해 아주 작습니다. 교차 엔트로피는 "
+                           "포화되지 않습니다. Focal 손실(γ > 0)은 이미 잘 맞히는 예의 손실을 줄입니다.",
+        "loss_race_title": "손실 함수마다 LeNet-5 학습하기",
+        "loss_race_help": "같은 시드의 같은 LeNet-5, Adam, 실행마다 같은 수의 이미지: 손실 함수마다 균형 MNIST와 "
+                          "불균형 MNIST(숫자 5-9는 10%만 사용)로 학습합니다. 그다음 시험 이미지에서 숫자마다 "
+                          "재현율을 봅니다.",
+        "loss_images": "실행마다 이미지 수",
+        "loss_images_seen": "이미지 {images:,}장 학습",
+        "loss_balanced": "균형",
+        "loss_imbalanced": "불균형",
+        "loss_rare_mean": "5-9 (드문 숫자) 평균",
+        "loss_recall_title": "숫자별 재현율 (점선: 균형, 실선: 불균형)",
+        "opt_intro": "옵티마이저는 기본 경사 하강(SGD)을 강의에서 말한 두 가지로 개선합니다: 모멘텀(이전 운동량이 현재에 "
+                     "영향을 줌)과 적응적 학습률(가중치마다 자기 보폭). 2차원 손실 곡면에서, 그다음 LeNet-5에서 "
+                     "경주시켜 보세요.",
+        "opt_surface": "손실 곡면",
+        "surface_rosenbrock": "좁고 휘어진 골짜기 (Rosenbrock)",
+        "surface_saddle": "두 최솟값 사이의 안장점",
+        "surface_noisy_bowl": "잡음 섞인 그릇 (미니배치로 본 모습)",
+        "opt_steps": "단계 수",
+        "opt_fields_help": "옵티마이저마다 학습률과 자기 설정(모멘텀, ρ, β₁, β₂); 고칠 때마다 경주를 다시 합니다. "
+                           "그림을 누르면 그 자리에서 출발합니다.",
+        "opt_shown": "보일 단계",
+        "opt_next": "한 단계",
+        "opt_play": "재생",
+        "opt_final": "보이는 단계의 손실 {loss:.4g}",
+        "opt_lenet_title": "LeNet-5에서 같은 경주",
+        "opt_lenet_help": "옵티마이저마다 같은 가중치에서, 같은 배치로 LeNet-5를 학습합니다 (스튜디오의 학습률). "
+                          "아래: 손실 곡선과, 고른 옵티마이저의 상태를 C1의 5×5 필터 6개 위에 학습하는 동안 그립니다.",
+        "opt_lenet_curves": "옵티마이저마다 학습 손실",
+        "opt_state_of": "상태를 볼 옵티마이저",
+        "opt_velocity": "속도 v (모멘텀)",
+        "opt_accumulator": "기울기 제곱의 누적 (AdaGrad)",
+        "opt_average": "기울기 제곱의 이동 평균 (RMSprop)",
+        "opt_m": "1차 모멘트 m (Adam)",
+        "opt_v": "2차 모멘트 v (Adam)",
+        "opt_step": "가중치마다 마지막 보폭",
         # convolution lab
         "image": "예제 사진",
         "upload": "…또는 내 사진 올리기 (PNG/JPEG)",
@@ -244,9 +532,24 @@ STRINGS = {
         "why_damaged": "파일이 손상되었거나 잘렸습니다: {detail}",
         "why_unknown_filter": "모르는 필터 {name}; 다음 중에서 고르세요: {names}",
         "why_custom_shape": "내 커널은 3×3이나 5×5여야 하는데 {shape}입니다",
-        "why_not_finite": "커널 값과 바이어스는 유한한 수여야 합니다",
-        "why_empty_field": "크기와 시그마에 수를 넣어야 합니다 (빈 칸이 있음)",
+        "why_empty_field": "{field} 칸이 비었습니다; 수를 넣으세요",
+        "why_not_number": "{field}에는 수가 필요한데 {value}입니다",
+        "why_range": "{field}은(는) {lo}에서 {hi} 사이여야 하는데 {value}입니다",
+        "why_whole": "{field}은(는) {lo}에서 {hi} 사이의 정수여야 하는데 {value}입니다",
+        "why_odd": "{field}은(는) {lo}에서 {hi} 사이의 홀수여야 하는데 {value}입니다",
+        "why_choice": "{field}은(는) {names} 중 하나여야 하는데 {value}입니다",
+        "why_cells": "내 커널의 칸은 -{limit}에서 {limit} 사이의 수여야 합니다",
+        "why_too_many_filters": "한 층에 더할 수 있는 필터는 {n}개까지인데 {got}개입니다",
+        "why_overflow": "{name}의 특징 맵이 넘칩니다 (float32 범위를 넘는 값)",
+        "why_file_too_big": "파일이 {mb} MB입니다; 이 실습은 {limit} MB까지 읽습니다",
+        "why_too_many_pixels": "{w}×{h} 화소입니다; 이 실습은 {limit}백만 화소까지 읽습니다",
+        "notice_decoded": "{name}은(는) {h0}×{w0}이어서 {h}×{w}로 줄여 읽었습니다 (화소마다 {f}×{f}의 평균).",
         "err_settings": "이 설정으로는 계산할 수 없습니다: {why}. 마지막으로 성공한 결과를 보여 줍니다.",
+        "url_not_settings": "링크에 담긴 이 실습의 설정을 읽을 수 없어서 기본값을 보여 줍니다.",
+        "url_unknown": "링크에 이 실습에 없는 설정({names})이 있어서 무시했습니다.",
+        "url_refused": "링크의 {field} ({value})은(는) 쓰지 않았습니다: {why}.",
+        "url_failed": "링크의 설정들이 함께 맞지 않아서({why}) 기본값을 보여 줍니다.",
+        "url_notices": "{lines}",
         # pooling lab
         "pool_source": "풀링할 대상",
         "pool_src_input": "입력 영상",
@@ -337,6 +640,172 @@ STRINGS = {
         "draw_empty": "숫자를 그리면 예측이 나옵니다.",
         "prediction": "예측: {digit} (확신 {p:.0%})",
         "probs_title": "클래스별 확률",
+        # Networks tab (playground/networks*.py)
+        "tab_networks": "신경망 구조",
+        "nets_intro": "강의에 나온 다른 신경망들을 여기서 직접 학습하고 바로 측정합니다: 다층 퍼셉트론과 컨볼루션 신경망, "
+                      "사람이 설계한 필터와 학습한 필터, 오토인코더, 영상 분할 신경망.",
+        "nets_status": "{status} · {what}",
+        "nets_stage_ready": "시작을 누르세요",
+        "nets_stage_train": "{model}: 에포크 {epoch}/{epochs}",
+        "nets_stage_shift": "{model}: {k}픽셀 옮긴 숫자로 시험 중",
+        "nets_stage_done": "측정 완료",
+        "nets_msg_done": "완료: 아래 숫자는 모두 이번 실행에서 측정한 것입니다.",
+        "nets_msg_stopped": "정지: 지금까지 측정한 것은 아래에 남아 있습니다.",
+        "nets_msg_gradient": "이미지 {images:,}장 뒤에 {weight}의 기울기가 NaN/inf가 되었습니다(손실은 {loss:.3g}): "
+                             "{optimizer}에 학습률 {lr:g}은(는) 너무 큽니다. 학습을 멈추고 마지막으로 좋았던 가중치로 "
+                             "되돌렸습니다. 학습률을 줄여 보세요.",
+        "nets_no_data": "MNIST 부분 집합이 없어서({why}) 여기서는 이 신경망들을 학습할 수 없습니다.",
+        "nets_refused": "링크의 설정 {section}은(는) 무시했습니다: {why}",
+        "nets_unknown_section": "신경망 구조 탭에 없는 항목입니다",
+        "model_mlp": "다층 퍼셉트론", "model_cnn": "컨볼루션 신경망 (LeNet-5)",
+        "model_frozen": "설계한 C1, 고정", "model_designed": "설계한 C1, 학습",
+        "model_learned": "무작위 가중치에서 학습한 C1",
+        "f_random": "무작위",
+        "nets_col_model": "모델", "nets_col_weights": "가중치", "nets_col_shift": "{k}픽셀 이동",
+        "nets_col_filter": "필터", "nets_col_nearest": "가장 가까운 설계 필터", "nets_col_epoch": "에포크 {e}",
+        "nets_mlp_title": "다층 퍼셉트론(MLP)과 컨볼루션 신경망(CNN)",
+        "nets_mlp_intro": "다층 퍼셉트론은 영상을 1차원으로 펼쳐 입력하므로 2차원 구조를 잃습니다. 컨볼루션 신경망은 작은 "
+                          "필터를 영상 위로 옮기며(가중치 공유) 풀링합니다. 둘 다 같은 숫자 영상으로, 비슷한 수의 "
+                          "가중치로 학습한 뒤 시험 숫자를 몇 픽셀 옮겨 봅니다.",
+        "nets_mlp_arith": "256×256×3 영상을 다층 퍼셉트론에 넣으려면 입력 노드가 {inputs:,}개 필요합니다. 100개 "
+                          "노드의 완전연결층 하나만으로 가중치가 {dense:,}개입니다. 3×3 필터 64개의 컨볼루션층은 "
+                          "영상 크기와 상관없이 {conv:,}개입니다({ratio:,.0f}배 적음).",
+        "nets_mlp_shifted": "0-4픽셀 옮긴 시험 숫자",
+        "nets_mlp_shift_title": "옮긴 숫자에 대한 시험 정확도",
+        "nets_mlp_shift_x": "옮긴 픽셀 수 (네 방향 평균)",
+        "nets_filters_title": "사람이 설계한 필터와 학습한 필터",
+        "nets_filters_intro": "예전에는 사람이 필터를 설계했습니다(가우시안 스무딩, 소벨 에지, 라플라시안). 컨볼루션 "
+                              "신경망은 데이터에 맞는 최적의 필터를 학습합니다. 같은 시드에서 LeNet-5를 세 번 "
+                              "학습합니다: C1을 설계한 필터로 두고 고정(trainable=False), 같은 필터에서 시작해 학습, "
+                              "무작위 가중치에서 학습.",
+        "nets_filters_starts": "C1 필터",
+        "nets_filters_acc_title": "에포크마다 시험 정확도",
+        "nets_filters_tiles": "C1의 필터",
+        "nets_filters_rows": "줄: 필터의 시작; 학습 뒤; 각 필터와 가장 가까운 설계 필터.",
+        "nets_filters_empty": "시작을 눌러 학습하고 필터를 비교하세요.",
+        # story and settings in the URL (U-story: playground/story.py, playground/urlstate.py, app.py)
+        "tab_story": "이야기",
+        "url_copy": "링크 복사",
+        "url_notice_head": "이 링크의 설정을 모두 쓰지는 못했습니다. 나머지는 기본값입니다:",
+        "url_notice_close": "닫기",
+        "url_too_long": "링크의 설정이 {n:,}자로 너무 길어서 (최대 {max:,}자) 읽지 않았습니다.",
+        "url_too_many": "링크의 부분이 {max}개보다 많아서 처음 {max}개만 읽었습니다.",
+        "url_unknown_key": "모르는 설정 “{name}”은(는) 무시했습니다.",
+        "url_unknown_tab": "“{name}” 탭은 없습니다 (탭: {names}).",
+        "url_unknown_lang": "모르는 언어 “{name}”입니다 (언어: {names}).",
+        "url_bad_settings": "설정을 읽을 수 없었습니다 ({why}).",
+        "url_refused": "설정 “{name}” = {value}은(는) 쓰지 않았습니다 (가능한 값: {allowed}).",
+        "story_heading": "CNN은 어떻게 보는가: 강의를 아홉 걸음으로",
+        "story_intro": "걸음마다 강의의 생각 하나를 그림과, 이 놀이터의 코어가 계산한 숫자와, 직접 해 볼 수 있는 "
+                       "실험실로 가는 링크로 보여 줍니다.",
+        "story_mlp_title": "1. 다층 퍼셉트론(MLP)의 한계",
+        "story_mlp_text": "다층 퍼셉트론은 벡터를 입력받으므로 2차원 구조의 영상을 1차원으로 펼쳐서 넣어야 합니다. "
+                          "이웃한 화소가 멀리 떨어지고 2차원 구조를 잃어 적지 않은 정보가 사라집니다. 사람은 "
+                          "수용장이라는 작은 2차원 영역에서 특징을 추출하는데 말입니다. 매개변수도 너무 많습니다: "
+                          "256×256×3 컬러 영상을 입력하려면 입력 노드 {inputs:,}개가 필요하고, 첫 완전연결층의 "
+                          "노드마다 그 모두에 가중치가 하나씩 있습니다.",
+        "story_mlp_result": "{size} → 펼치기(Flatten) → 입력 {inputs:,}개; 그 위의 Dense({units})에는 가중치 "
+                            "{params:,}개가 필요합니다.",
+        "story_side": "영상 한 변",
+        "story_grey": "흑백 (1)",
+        "story_rgb": "컬러 (3)",
+        "story_units": "Dense 노드 수",
+        "story_filters_title": "2. 사람이 설계한 필터, 아니면 학습한 필터?",
+        "story_filters_text": "보통은 사람이 필터를 설계합니다: 가우시안 스무딩, 소벨 에지, 케니 에지. 그런데 이 "
+                              "필터는 어디서 왔을까요? 인식에 최적일까요? 데이터셋마다 그에 맞는 최적의 필터를 "
+                              "써야 하지 않을까요? CNN의 핵심 아이디어는 최적의 필터를 학습으로 알아내는 것입니다.",
+        "story_receptive_title": "3. 수용장",
+        "story_receptive_text": "컨볼루션 신경망은 인간의 시각을 모방합니다: 출력 화소 하나는 입력의 작은 창, 곧 "
+                                "수용장(receptive field)에서 계산됩니다. 층을 쌓으면 더 넓게 봅니다: 3×3 층 두 "
+                                "개만 쌓아도 입력 {rf}×{rf} 화소를 봅니다.",
+        "story_receptive_result": "{k}×{k} 층 {layers}개를 쌓으면 출력 화소 하나가 입력 {size}×{size} 화소를 봅니다.",
+        "story_layers": "쌓은 층 수",
+        "story_sharing_title": "4. 가중치 공유와 부분 연결성",
+        "story_sharing_text": "컨볼루션 층은 필터를 여러 개 써서 다양한 특징을 추출하고, 필터 하나는 바이어스 하나를 "
+                              "가지며, 필터 n개는 특징 맵 n개를 냅니다. 특징 맵의 모든 화소가 같은 필터를 쓰니 "
+                              "가중치를 공유하는 셈이고(가중치 공유), 필터는 해당 화소 주위에서만 연산합니다(부분 "
+                              "연결성). 그래서 h×h×k 필터 k′개의 가중치는 영상이 아무리 커도 k′(k·h·h+1)개뿐입니다.",
+        "story_sharing_result": "Conv2D: k′(k·h·h+1) = {k2}({k}·{h}·{h}+1) = 가중치 {conv:,}개. {side}×{side}×{k}에서 "
+                                "{side}×{side}×{k2}로 가는 완전연결층이라면 {dense:,}개, 곧 {ratio:,}배가 필요합니다.",
+        "story_in_channels": "입력 채널 k",
+        "story_filters_count": "필터 수 k′",
+        "story_cost_title": "5. 컨볼루션 층의 연산량",
+        "story_cost_text": "강의의 예: 256×256×3 입력에 0 덧대기하고 보폭 2로 3×3 필터 64개를 쓰고, 다시 0 덧대기하고 "
+                           "보폭 2로 5×5 필터 128개를 씁니다. 출력 값 하나는 가중치마다 곱셈 한 번(바이어스도 한 "
+                           "번으로 셈)이 드니, 곱셈이 {mults1:,}번, 그리고 {mults2:,}번입니다.",
+        "story_cost_row": "{name}: {inp} → {out}; {ho}·{wo}·{per}·{f} = 곱셈 {mults:,}번 ({per} = {h}·{w}·{k}+1)",
+        "story_pooling_title": "6. 풀링",
+        "story_pooling_text": "풀링 층은 창마다 값을 요약합니다: 최대 풀링은 창 안 화소의 최대값을, 평균 풀링은 "
+                              "평균을 취합니다. 지나친 상세함을 줄이고 특징 맵의 크기를 줄이는 효과가 있으며, "
+                              "가중치가 없고 텐서의 깊이는 그대로 유지됩니다.",
+        "story_pooling_result": "{kind}: 2×2 창 네 개의 결과 {values}",
+        "story_lenet_title": "7. 빌딩 블록 쌓기: LeNet-5",
+        "story_lenet_text": "보통 컨볼루션층과 풀링층을 번갈아 쌓습니다. 신경망의 앞부분은 특징 추출, 뒷부분은 분류를 "
+                            "담당합니다. LeNet-5는 C-P-C-P-C-FC-FC, 모두 {total:,}개의 가중치입니다.",
+        "story_lenet_conv": "{name} (컨볼루션층): ({h}·{w}·{k}+1)·{f} = {params:,}",
+        "story_lenet_dense": "{name} (완전연결층): ({k}+1)·{f} = {params:,}",
+        "story_lenet_total": "총 {total:,}개의 가중치",
+        "story_learning_title": "8. 컨볼루션 신경망의 학습",
+        "story_learning_text": "컨볼루션 신경망도 역전파 학습 알고리즘으로 학습합니다. 컨볼루션층의 커널 화소와 "
+                               "완전연결층의 에지가 가중치에 해당하고 풀링층에는 가중치가 없으며, 학습 알고리즘은 "
+                               "주어진 데이터셋을 인식하는 데 최적인 필터를 알아냅니다. 무엇을 줄일지는 손실 "
+                               "함수(교차 엔트로피, 평균제곱오차, 불균형 데이터를 위한 focal 손실)가, 어떻게 나아갈지는 "
+                               "옵티마이저(SGD, 모멘텀, AdaGrad, RMSprop, Adam)가 정하고, 규제(드롭아웃, 가중치 "
+                               "감쇠)는 외워 버리는 것을 막습니다. 같은 블록으로 다른 모양도 조립합니다: "
+                               "오토인코더(입력과 출력이 같은 신경망)와 영상 분할 신경망.",
+        "story_history_title": "9. 딥러닝은 왜 성공했나",
+        "story_history_text": "인간의 수용장을 모방하는 신경망은 오래된 생각입니다. 2010년 무렵 달라진 것은 인터넷으로 "
+                              "커진 데이터셋, GPU로 값싸게 가능해진 병렬 처리, 그리고 학습 알고리즘의 발전입니다. "
+                              "점을 가리키면 설명이 나옵니다.",
+        "story_year": "연도",
+        "story_lane_cnn": "CNN의 이정표",
+        "story_lane_why": "성공 요인",
+        "story_tl_neocognitron": "네오코그니트론",
+        "story_tl_neocognitron_detail": "후쿠시마의 신경망: 시각 피질의 단순 세포와 복잡 세포를 본뜸",
+        "story_tl_lenet": "LeNet-5",
+        "story_tl_lenet_detail": "르쿤의 논문: 수표의 손글씨 금액을 읽는 자동 입력 시스템",
+        "story_tl_imagenet": "ImageNet, ILSVRC",
+        "story_tl_imagenet_detail": "ImageNet 데이터셋이 탄생하고 ILSVRC 대회가 시작됨",
+        "story_tl_alexnet": "AlexNet: 15.3% 오류율",
+        "story_tl_alexnet_detail": "ILSVRC 2012에서 top-5 오류율 15.3%로 우승, 이후 CNN에 대한 관심이 커짐",
+        "story_tl_vgg": "VGG, GoogLeNet",
+        "story_tl_vgg_detail": "더 깊은 신경망: 작은 3×3 필터를 쌓은 VGG, 인셉션 모듈의 GoogLeNet",
+        "story_tl_gan": "GAN",
+        "story_tl_gan_detail": "생성 모델: 생성자와 판별자가 서로 겨루며 학습하는 생성적 적대 신경망",
+        "story_tl_resnet": "ResNet",
+        "story_tl_resnet_detail": "잔차 연결로 100층이 넘는 신경망도 학습됨; ILSVRC 2015 우승",
+        "story_tl_gpu": "GPU (CUDA)",
+        "story_tl_gpu_detail": "그래픽 카드가 범용 병렬 컴퓨터가 됨: 값싼 병렬 처리",
+        "story_tl_data": "큰 데이터셋",
+        "story_tl_data_detail": "인터넷으로 커진 데이터셋: ImageNet 대회에는 레이블이 붙은 사진이 백만 장 넘게 있음",
+        "story_tl_relu": "ReLU",
+        "story_tl_relu_detail": "max(0, x): 기울기가 사라지지 않는 간단한 활성 함수",
+        "story_tl_crossentropy": "교차 엔트로피",
+        "story_tl_crossentropy_detail": "AlexNet이 최소화한 분류 손실 함수 (소프트맥스와 교차 엔트로피)",
+        "story_tl_dropout": "드롭아웃",
+        "story_tl_dropout_detail": "학습 중 노드를 무작위로 끄는 규제 기법",
+        "story_tl_adam": "Adam",
+        "story_tl_adam_detail": "모멘텀과 가중치마다 적응적인 학습률을 쓰는 옵티마이저",
+        "story_try_networks": "신경망 실험실에서 MLP와 CNN 비교하기",
+        "story_try_conv_numbers": "컨볼루션 실험실에서 사진 한 장의 층 연산량 보기",
+        "story_try_sobel": "사진에 소벨 x 필터 적용하기",
+        "story_try_canny": "사진에 케니 에지 적용하기",
+        "story_try_learned": "LeNet 학습에서 MNIST로 학습한 필터 보기",
+        "story_try_receptive": "5×5 가우시안 특징 맵의 화소를 눌러 수용장 보기",
+        "story_try_sharing": "한 층에 필터 세 개, 특징 맵 세 개",
+        "story_try_cost": "컨볼루션 실험실에서 0 덧대기와 보폭 2",
+        "story_try_max": "풀링 실험실에서 최대 풀링",
+        "story_try_avg": "풀링 실험실에서 평균 풀링",
+        "story_try_lenet": "LeNet-5 직접 학습시키기",
+        "story_try_backprop": "역전파를 한 단계씩",
+        "story_try_losses": "손실 함수 비교하기",
+        "story_try_optimizers": "손실 곡면 위에서 옵티마이저 경주",
+        "story_try_regularization": "과적합과 규제",
+        "story_try_structures": "오토인코더와 영상 분할 신경망",
+        "story_try_adam": "Adam과 다른 옵티마이저",
+        "story_try_crossentropy": "교차 엔트로피와 평균제곱오차",
+        "story_try_dropout": "과적합을 막는 드롭아웃",
+        "story_soon": "(아직 만드는 중인 실험실)",
     },
 }
 
