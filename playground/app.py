@@ -32,6 +32,7 @@ ROOMS = (
     ("conv", "conv_lab"),
     ("pool", "pool_lab"),
     ("studio", "studio"),
+    ("networks", "networks"),        # the lecture's other networks: MLP vs CNN, filters, autoencoder, segmentation
 )
 TABS = tuple(key for key, _ in ROOMS)
 
