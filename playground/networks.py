@@ -62,9 +62,8 @@ def section_view(page, key, module, t):
     settings = networks_views.settings_view(sec, t, module.LABELS, getattr(module, "OPTIONS", None))
     run = networks_views.run_view(sec, t, functools.partial(act, page, key))
     results = module.results_view(sec, t, page.data)
-    extras = module.extras(t, page.data) if hasattr(module, "extras") else []
     intro = pn.pane.HTML(f"<h3>{t(module.TITLE)}</h3><p>{t(module.INTRO)}</p>")
-    controls = pn.Column(*settings.flat, run.panel, *extras, width=420, css_classes=[f"{module.CSS}-controls"])
+    controls = pn.Column(*settings.flat, run.panel, width=420, css_classes=[f"{module.CSS}-controls"])
     panel = pn.Column(intro, pn.Row(controls, results.panel), css_classes=[module.CSS])
 
     def refresh():

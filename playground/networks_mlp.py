@@ -62,7 +62,7 @@ def arithmetic_view(t):
     """The lecture's 196,608 inputs: a dense layer on a 256x256x3 photo against a 3x3 Conv2D (core.compare)."""
     a = compare.input_arithmetic()
     return pn.pane.HTML(t("nets_mlp_arith", inputs=a["inputs"], dense=a["dense_params"], conv=a["conv_params"],
-                          ratio=a["ratio"]), css_classes=[f"{CSS}-arithmetic"])
+                          ratio=a["ratio"]), css_classes=[f"{CSS}-arithmetic"], width=420)
 
 
 def shifted_view(data, t):
@@ -99,8 +99,10 @@ def results_view(section, t, data):
             loss_src[m].data = {"x": curve["images"], "y": curve["loss"]}
         table.object = f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
-    panel = pn.Column(table, pn.Row(pn.pane.Bokeh(shift_fig), pn.pane.Bokeh(loss_fig)))
-    return types.SimpleNamespace(panel=panel, refresh=refresh, table=table,
+    arithmetic = arithmetic_view(t)
+    panel = pn.Column(pn.Row(arithmetic, shifted_view(data, t)), table,
+                      pn.Row(pn.pane.Bokeh(shift_fig), pn.pane.Bokeh(loss_fig)))
+    return types.SimpleNamespace(panel=panel, refresh=refresh, table=table, arithmetic=arithmetic,
                                  sources={**{f"shift_{m}": s for m, s in shift_src.items()},
                                           **{f"loss_{m}": s for m, s in loss_src.items()}})
 

@@ -146,6 +146,7 @@ def test_mlp_vs_cnn_trains_both_and_measures_them_on_moved_digits(page):
     assert view.section.experiment.status == "done"
     table = view.results.table.object
     assert "<td>62,110</td>" in table and "<td>61,706</td>" in table
+    assert "196,608 input nodes" in view.results.arithmetic.object and "19,660,900" in view.results.arithmetic.object
     xt, yt = page.data.test(networks.networks_mlp.TEST_SIZE)
     for name, model in (("mlp", compare.mlp()), ("cnn", models.lenet5())):
         entry = models_[name]
