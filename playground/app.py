@@ -1,34 +1,47 @@
-"""The CNN Playground page: a language switch and one tab per room (Convolution, Pooling, LeNet studio, ...).
+"""The CNN Playground page: a language switch, a "copy link" button and one tab per room (Story, Convolution, ...).
 
     panel serve playground/app.py          # or, in the static site, the worker calls create_app()
 
-`create_app(lang=None)` returns the whole page as a Panel layout. Without `lang` the language comes from
+`create_app(lang=None)` returns the whole page as a Panel layout. Without `lang` the language comes from the URL,
 $CNN_PLAYGROUND_LANG (the browser bootstrap may set it), the Accept-Language header under `panel serve`,
 or navigator.language under Pyodide; English otherwise.
 
 A room is a module in ROOMS with `room(session, lang) -> namespace` whose `.layout` is the tab's content; it may
-also have `.reopen()` (called when its tab is opened again) and `.leave()` (called before a rebuild). The first
+also have `.reopen()` (called when its tab is opened again) and `.leave()` (called before a rebuild). The open
 room is built at once, the others the first time their tab opens, so the first view stays light. `session` is a
 plain namespace that outlives the rooms: a room keeps there what must survive a language switch (the labs'
 settings, a trained model), so the page can be rebuilt around it.
+
+Settings in the URL (the protocol of docs/api.md): a room may also have `url_state() -> dict` and
+`restore(state) -> notices`. The page keeps `location.hash` = playground.urlstate.encode(open tab, language,
+the open room's url_state()): it writes it once the settings have held still for URL_SYNC_MS to 2*URL_SYNC_MS
+(Panel's Location pushes it to the browser's history), and applies a hash it did not write (a link, the back
+button, a URL opened fresh) with `apply_url`. Where the hash comes from at start: in the static site the page
+starts the worker as `worker.js#<its own hash>` (static/app.js), so Python reads the worker's `location.hash`
+before the page is built; under `panel serve` the fragment never reaches the server and arrives right after the
+page is built, through pn.state.location.
 """
+import html
 import importlib
 import os
 import sys
 import types
 
 import panel as pn
+from panel.io.callbacks import PeriodicCallback
 
 if __package__ in (None, ""):          # `panel serve playground/app.py` runs this file as a script
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from playground import i18n
+    from playground import i18n, urlstate
 else:
-    from . import i18n
+    from . import i18n, urlstate
 
 LANG_ENV = "CNN_PLAYGROUND_LANG"
+URL_SYNC_MS = 300       # the hash is written once the settings held still this long (one to two periods)
 # (key, module name in playground/) in tab order, one line per room; the tab's title is i18n "tab_<key>".
 # A new room is one line here and its title in i18n.py (room_module imports it).
 ROOMS = (
+    ("story", "story"),              # the lecture's arc, first: each section links into the labs below
     ("conv", "conv_lab"),
     ("pool", "pool_lab"),
     ("studio", "studio"),
@@ -66,21 +79,99 @@ def detect_language():
     return i18n.DEFAULT
 
 
-def header_view(lang, set_language):
-    """The page title and the 한국어 / English switch (set_language(code) when it changes)."""
+def initial_hash():
+    """The URL's fragment when the page starts, where Python can see it: in the static site the page starts the
+    worker as worker.js#<the page's hash> (static/app.js), so it is the worker's own location.hash. Elsewhere
+    (`panel serve`, tests, the site build's bytecode step in Node): "" (the hash arrives through the Location)."""
+    if sys.platform != "emscripten":
+        return ""
+    try:
+        import js
+        return str(js.location.hash or "")
+    except Exception:                  # Node (the build's bytecode step) has no location
+        return ""
+
+
+def session_location():
+    """Panel's Location of this page's document (None outside a session: tests, plain Python)."""
+    try:
+        return pn.state.location if pn.state.curdoc is not None else None
+    except Exception:
+        return None
+
+
+COPY_JS = """
+setTimeout(() => {   // after the click's own round trip has written the current settings into the URL
+  const url = window.location.href;
+  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => window.prompt("", url));
+  else window.prompt("", url);
+}, 500);
+"""
+
+
+def header_view(lang, set_language, copy_link):
+    """The page title, "copy link" (copy_link() on click) and the 한국어 / English switch (set_language(code)).
+
+    The copy itself happens in the browser: static/app.js copies the URL once the click's round trip to Python is
+    done (a CustomJS would need eval, which the site's CSP forbids); under `panel serve`, the button's CustomJS."""
     switch = pn.widgets.RadioButtonGroup(label=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
                                          options={label: code for code, label in i18n.LANGUAGES.items()})
     pn.bind(set_language, switch, watch=True)
+    copy = pn.widgets.Button(label="🔗 " + i18n.text(lang, "url_copy"), css_classes=["url-copy"], width=130)
+    copy.on_click(lambda _: copy_link())
+    if sys.platform != "emscripten":
+        copy.js_on_click(code=COPY_JS)
     title = pn.pane.HTML(f"<h1>{i18n.text(lang, 'title')}</h1><p>{i18n.text(lang, 'subtitle')}</p>",
                          css_classes=["page-title"])
-    return pn.Row(title, pn.layout.HSpacer(), switch), switch
+    return pn.Row(title, pn.layout.HSpacer(), copy, switch), switch, copy
 
 
-def build_page(lang=None):
+def notice_text(lang, notice):
+    """One notice as safe HTML: an (i18n key, values) pair, an i18n key, or a room's own words (escaped: a
+    notice may echo what a URL held)."""
+    if isinstance(notice, (tuple, list)) and len(notice) == 2 and notice[0] in i18n.STRINGS[i18n.DEFAULT]:
+        try:
+            return html.escape(i18n.text(lang, notice[0], **dict(notice[1] or {})))
+        except (KeyError, IndexError, TypeError, ValueError):
+            return html.escape(str(notice))
+    if isinstance(notice, str) and notice in i18n.STRINGS[i18n.DEFAULT]:
+        return html.escape(i18n.text(lang, notice))
+    return html.escape(str(notice))
+
+
+def notice_view(page):
+    """What a URL could not set, said in the page's language, with a close button (hidden when all was used)."""
+    box = pn.pane.HTML("", css_classes=["url-notice"], sizing_mode="stretch_width")
+    close = pn.widgets.Button(label="✕ " + i18n.text(page.lang, "url_notice_close"), css_classes=["url-notice-close"],
+                              width=90)
+    row = pn.Row(box, close, visible=False, sizing_mode="stretch_width")
+
+    def refresh():
+        items = "".join(f"<li>{notice_text(page.lang, n)}</li>" for n in page.notices[:20])
+        box.object = f"<b>{html.escape(i18n.text(page.lang, 'url_notice_head'))}</b><ul>{items}</ul>"
+        row.visible = bool(page.notices)
+
+    def dismiss(_):
+        page.notices = []
+        refresh()
+
+    close.on_click(dismiss)
+    refresh()
+    return types.SimpleNamespace(panel=row, refresh=refresh, box=box, close=close)
+
+
+def build_page(lang=None, url=None, location=None):
     """The page and handles for tests: layout, lang_switch, tabs, session, rooms {key: room or None} and each room
-    as an attribute (page.conv, page.pool, page.studio, ...: None until its tab first opens), set_language(lang)."""
-    page = types.SimpleNamespace(lang=lang or detect_language(), tabs=None, lang_switch=None, active=0,
-                                 session=types.SimpleNamespace(), rooms={})
+    as an attribute (page.story, page.conv, ...: None until its tab first opens), set_language(lang), and the URL:
+    current_url(), apply_url(hash), sync_url(), copy_link(), notices [(i18n key, values)], url_written.
+
+    url: the hash to start from (default: initial_hash()); location: a panel Location to keep in step with
+    (default: the session's, pn.state.location; None in plain Python, where nothing is written)."""
+    parsed = urlstate.parse(initial_hash() if url is None else url, TABS, tuple(i18n.LANGUAGES))
+    page = types.SimpleNamespace(lang=parsed.lang or lang or detect_language(), tabs=None, lang_switch=None,
+                                 active=TABS.index(parsed.tab) if parsed.tab else 0, rooms={}, notices=[],
+                                 session=types.SimpleNamespace(tabs=TABS), url_written=None, url_pending=None,
+                                 location=location if location is not None else session_location())
     page.layout = pn.Column(sizing_mode="stretch_width", css_classes=["cnn-playground"])
 
     def open_room(index):
@@ -93,6 +184,7 @@ def build_page(lang=None):
             page.tabs[index] = (i18n.text(page.lang, f"tab_{key}"), room.layout)
         elif getattr(room, "reopen", None) is not None:
             room.reopen()              # another room may have changed what this one shows (e.g. the conv lab's map)
+        return room
 
     def on_tab(index):
         page.active = index
@@ -103,25 +195,97 @@ def build_page(lang=None):
             if getattr(room, "leave", None) is not None:
                 room.leave()
         page.rooms = {}
-        for key, _ in ROOMS:
+        for key in TABS:
             setattr(page, key, None)
-        header, page.lang_switch = header_view(page.lang, set_language)
-        page.tabs = pn.Tabs(*((i18n.text(page.lang, f"tab_{key}"), pn.Column()) for key, _ in ROOMS),
+        header, page.lang_switch, page.copy_button = header_view(page.lang, set_language, page.copy_link)
+        page.notice = notice_view(page)
+        page.tabs = pn.Tabs(*((i18n.text(page.lang, f"tab_{key}"), pn.Column()) for key in TABS),
                             css_classes=["lab-tabs"])
-        open_room(0)
-        if page.active:
-            open_room(page.active)
-            page.tabs.active = page.active
+        open_room(page.active)                 # only the open room: the others are built when first opened
+        page.tabs.active = page.active
         pn.bind(on_tab, page.tabs.param.active, watch=True)
-        page.layout.objects = [header, page.tabs]
+        page.layout.objects = [header, page.notice.panel, page.tabs]
 
     def set_language(lang):
         if lang != page.lang and lang in i18n.STRINGS:
             page.lang = lang
             render()
 
-    page.set_language = set_language
+    def restore(state):
+        """The open room takes `state` (its defaults for the rest); its notices join the page's."""
+        room = open_room(page.active)
+        if getattr(room, "restore", None) is None:
+            return []
+        try:
+            return list(room.restore(state) or [])
+        except Exception as e:             # a room's bug must not break the page the link opens
+            return [("url_bad_settings", {"why": urlstate.shown(f"{type(e).__name__}: {e}", 80)})]
+
+    def current_url():
+        """The hash for what the page shows now: the open tab, the language, the open room's url_state()."""
+        key = TABS[page.active]
+        room = page.rooms.get(key)
+        state = None
+        if room is not None and getattr(room, "url_state", None) is not None:
+            try:
+                state = room.url_state()
+                urlstate.encode(key, page.lang, state)      # JSON-able? (else the tab alone)
+            except Exception:
+                state = None
+        return urlstate.encode(key, page.lang, state)
+
+    def apply_url(text):
+        """Show what hash `text` asks for: its language, its tab, and the settings that tab's room takes (a named
+        tab always gets restore(), so a link's missing settings are the room's defaults). Never raises; what
+        could not be used is listed in page.notices. The address bar is left as it is (no history entry)."""
+        parsed = urlstate.parse(text, TABS, tuple(i18n.LANGUAGES))
+        notices = list(parsed.notices)
+        if parsed.lang and parsed.lang != page.lang:
+            page.lang = parsed.lang
+            render()
+        if parsed.tab:
+            index = TABS.index(parsed.tab)
+            if index != page.active:
+                page.tabs.active = index           # opens the room (on_tab)
+            notices += restore(parsed.state)
+        page.notices = notices
+        page.notice.refresh()
+        page.url_written, page.url_pending = current_url(), None
+        return notices
+
+    def write(hash_):
+        page.url_written, page.url_pending = hash_, None
+        if page.location is not None and page.location.hash != hash_:
+            page.location.hash = hash_             # Panel's Location: history.pushState in the browser
+
+    def sync_url():
+        """Called every URL_SYNC_MS: write the hash once the settings held still for a whole period."""
+        now = current_url()
+        if now == page.url_written:
+            page.url_pending = None
+        elif now == page.url_pending:
+            write(now)
+        else:
+            page.url_pending = now
+
+    def copy_link():
+        """The copy button's Python half: the URL must hold the current settings before the browser copies it."""
+        write(current_url())
+
+    def on_location(event):
+        if event.new != page.url_written:          # not the echo of our own write: a link, back, a typed URL
+            apply_url(event.new)
+
+    page.set_language, page.current_url, page.apply_url = set_language, current_url, apply_url
+    page.sync_url, page.copy_link = sync_url, copy_link
     render()
+    page.notices = list(parsed.notices) + (restore(parsed.state) if parsed.tab else [])
+    page.notice.refresh()
+    page.url_written = current_url()
+    if page.location is not None:
+        page.location.param.watch(on_location, "hash")
+        page.url_timer = PeriodicCallback(callback=sync_url, period=URL_SYNC_MS, background=True)
+        page.url_timer.start()
     return page
 
 

@@ -385,8 +385,14 @@ def test_pool_larger_than_its_input_shows_an_error_and_keeps_the_view():
 
 # ---------------------------------------------------------------- the page and its languages
 
+def tab(key):
+    """A room's tab index (the story is first; the labs follow)."""
+    return app.TABS.index(key)
+
+
 def test_language_switch_changes_labels_and_keeps_the_state():
     page = app.build_page("en")
+    page.tabs.active = tab("conv")
     assert page.conv.widgets["filter"].label == "Filter"
     page.conv.widgets["filter"].value = "sobel_y"
     image = page.conv.state["image"]
@@ -394,7 +400,7 @@ def test_language_switch_changes_labels_and_keeps_the_state():
     assert page.lang == "ko"
     assert page.conv.widgets["filter"].label == "필터"
     assert page.conv.widgets["stride"].label == "보폭"
-    assert page.tabs._names[:3] == ["컨볼루션", "풀링", "LeNet 학습"]          # (the later rooms' names: test_i18n)
+    assert page.tabs._names[tab("conv"):tab("studio") + 1] == ["컨볼루션", "풀링", "LeNet 학습"]   # (the rest: test_i18n)
     assert page.tabs._names == [i18n.text("ko", f"tab_{key}") for key in app.TABS]
     assert page.conv.widgets["filter"].value == "sobel_y"           # rebuilt around the same state
     assert page.conv.state["image"] is image
@@ -404,34 +410,34 @@ def test_language_switch_changes_labels_and_keeps_the_state():
 def test_pool_tab_is_built_when_opened_and_follows_the_conv_lab():
     page = app.build_page("ko")
     assert page.pool is None                                        # the first view stays light
-    page.tabs.active = 1
+    page.tabs.active = tab("pool")
     assert page.pool.widgets["kind"].options == {"최대 풀링": "max", "평균 풀링": "avg"}
     page.pool.widgets["source"].value = "map"
-    page.tabs.active = 0
+    page.tabs.active = tab("conv")
     page.conv.widgets["filter"].value = "laplacian"
-    page.tabs.active = 1
+    page.tabs.active = tab("pool")
     np.testing.assert_array_equal(shown(page.pool.sources["input"]), shown(page.conv.sources["output"]))
 
 
 def test_studio_tab_is_built_when_opened_and_its_model_survives_a_language_switch():
     page = app.build_page("en")
     assert page.studio is None                                      # the first view stays light
-    page.tabs.active = 2
+    page.tabs.active = tab("studio")
     trainer = page.studio.trainer
-    assert trainer is not None and page.tabs[2] is page.studio.layout
+    assert trainer is not None and page.tabs[tab("studio")] is page.studio.layout
     trainer.params = trainer.model.init(seed=7)                     # stands for a trained model
     kept = trainer.params
     page.lang_switch.value = "ko"
-    assert page.tabs.active == 2 and page.studio.lang == "ko"
+    assert page.tabs.active == tab("studio") and page.studio.lang == "ko"
     assert page.studio.trainer is trainer and trainer.params is kept
-    assert page.tabs[2] is page.studio.layout
+    assert page.tabs[tab("studio")] is page.studio.layout
 
 
 def test_create_app_returns_the_page_with_its_widgets():
     layout = app.create_app("en")
     assert isinstance(layout, pn.layout.ListPanel)
     classes = {c for obj in layout.select(lambda o: hasattr(o, "css_classes")) for c in obj.css_classes}
-    assert {"lang-switch", "conv-filter-select", "conv-dot-product", "conv-upload"} <= classes
+    assert {"lang-switch", "url-copy", "story", "story-section", "story-mlp-units"} <= classes   # the story first
 
 
 def test_detect_language_from_the_environment(monkeypatch):
@@ -456,11 +462,12 @@ def test_the_readme_names_every_css_hook_and_data_source_the_page_has():
     import re
     from bokeh.models import ColumnDataSource
     page = app.build_page("en")
+    page.tabs.active = tab("conv")
     page.conv.widgets["extra"].value = ["sobel_y"]                  # the extra feature maps are made on demand
-    page.tabs.active = 1
-    page.tabs.active = 2
+    page.tabs.active = tab("pool")
+    page.tabs.active = tab("studio")
     classes, sources = set(), set()
-    for layout in (page.layout, page.pool.layout, page.studio.layout):
+    for layout in (page.layout, page.conv.layout, page.pool.layout, page.studio.layout):
         for model in layout.get_root().references():
             classes.update(getattr(model, "css_classes", None) or [])
             if isinstance(model, ColumnDataSource) and model.name:
