@@ -45,6 +45,10 @@ ROOMS = (
     ("conv", "conv_lab"),
     ("pool", "pool_lab"),
     ("studio", "studio"),
+    ("backprop", "backprop_lab"),        # issue 9, the learning half: the backward-pass explorer
+    ("losses", "loss_lab"),               # MSE, cross-entropy, focal; trained against each other
+    ("optimizers", "optimizer_lab"),      # racing on 2-D surfaces and on LeNet-5, their state drawn
+    ("regularization", "regularization_lab"),   # overfitting, dropout and weight decay
     ("networks", "networks"),        # the lecture's other networks: MLP vs CNN, filters, autoencoder, segmentation
 )
 TABS = tuple(key for key, _ in ROOMS)

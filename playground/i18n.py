@@ -24,6 +24,10 @@ STRINGS = {
         "lang": "Language",
         # learning labs (U-learn, issue 9: backprop_lab, loss_lab, optimizer_lab, regularization_lab, race)
         "race_status": "{status} · {images:,} of {total:,} images per run · {ips:,.0f} images/s",
+        "tab_backprop": "Backprop",
+        "tab_losses": "Losses",
+        "tab_optimizers": "Optimizers",
+        "tab_regularization": "Regularization",
         "value": "value",
         "loss_intro": "How a network learns depends on what it is told to minimise. Compare the losses of the "
                       "lecture: mean squared error (MSE), cross-entropy and focal loss, first as curves, then by "
@@ -72,6 +76,79 @@ STRINGS = {
         "opt_m": "First moment m (Adam)",
         "opt_v": "Second moment v (Adam)",
         "opt_step": "The step each weight took last",
+        "reg_intro": "With only a few hundred training digits LeNet-5 (61,706 weights) can memorise them: its "
+                     "accuracy on them reaches 100% while the test accuracy stays behind. Regularization narrows "
+                     "that gap: dropout switches random units off while training; weight decay keeps the weights "
+                     "small. The same network from the same seed, on the same batches, three times.",
+        "reg_rate": "Dropout rate",
+        "reg_place": "Dropout goes",
+        "reg_after_s4": "after S4 (pooled features)",
+        "reg_after_flatten": "after flatten (before F6)",
+        "reg_after_f6": "after F6 (before the output)",
+        "reg_weight_decay": "Weight decay (AdamW)",
+        "reg_curves_title": "Accuracy on the training digits (solid) and on test digits (dashed)",
+        "reg_plain": "no regularization",
+        "reg_dropout": "dropout",
+        "reg_decay": "weight decay",
+        "reg_run": "run",
+        "reg_train_acc": "training accuracy",
+        "reg_test_acc": "test accuracy",
+        "reg_gap": "gap",
+        "reg_gaps_empty": "Start to train the three runs and measure the gap.",
+        "bp_intro": "Backpropagation is how a CNN learns its filters: the loss's gradient is passed from the output "
+                    "back to the input, layer by layer (the chain rule), and every weight moves against its own "
+                    "gradient. Here is a network small enough to read whole, every number on hover.",
+        "bp_label": "The drawing is a",
+        "bp_seed": "Weights seed",
+        "bp_chain_title": "Forward tensors (left) and their gradients ∂L/∂· (right), from the loss back to the input",
+        "bp_loss": "Label {label}; softmax probabilities ({probs}); cross-entropy loss L = {loss}",
+        "bp_tensor": "{name}",
+        "bp_rule_loss": "Softmax cross-entropy: ∂L/∂z = softmax(z) − one-hot(label), the probabilities minus the "
+                        "truth.",
+        "bp_rule_dense": "Dense: ∂L/∂a = ∂L/∂z · Wᵀ (each input gathers the gradients of every unit it feeds); the "
+                         "kernel's gradient is aᵀ · ∂L/∂z.",
+        "bp_rule_flatten": "Flatten: the same numbers, reshaped back to 3×3×2.",
+        "bp_rule_pool": "Max pooling: each gradient goes to the one pixel that won its window, the others get 0 "
+                        "(average pooling spreads it evenly).",
+        "bp_rule_relu": "ReLU: the gradient passes where the convolution's output was > 0 and stops where ReLU cut "
+                        "it to 0.",
+        "bp_rule_conv": "Convolution: each output pixel sends its gradient back through the 3×3 kernel onto its "
+                        "window; the kernel's gradient sums input × gradient over all 36 windows.",
+        "bp_weights_dense": "Dense kernel W (18×3) and ∂L/∂W",
+        "bp_weights_conv": "Conv kernels (two 3×3 filters) and ∂L/∂K: click a weight's gradient",
+        "bp_terms_heading": "One shared weight's gradient, assembled",
+        "bp_terms_input": "Input: the block under the weight",
+        "bp_terms_upstream": "Upstream gradient",
+        "bp_terms_upstream_f": "∂L/∂conv, filter {f}",
+        "bp_terms_title": "∂L/∂K[{di}, {dj}, 0, {f}]",
+        "bp_terms_rule": "The same weight sits under all {n} output pixels' windows (weight sharing), so its gradient "
+                         "is the sum over them of (the input pixel under it) × (that output pixel's gradient). The "
+                         "input pixels form the highlighted block from row {top}, col {left}.",
+        "bp_terms_more": " + … ({n} more)",
+        "bp_terms_zeros": "{n} terms are 0 (ReLU or max pooling sent no gradient there).",
+        "bp_terms_core": "backprop's ∂L/∂K from core: {value}",
+        "bp_route_title": "Max vs average pooling: where the gradient goes (the same input, the same gradient)",
+        "bp_route_input": "ReLU output, filter {f}",
+        "bp_route_arriving": "Gradient arriving at the 3×3 pooled map",
+        "bp_route_max": "Max pooling sends it here",
+        "bp_route_avg": "Average pooling sends it here",
+        "bp_check_title": "Check with finite differences",
+        "bp_check_help": "Nudge one weight by ±ε, measure the loss (float64), and compare (L(w+ε) − L(w−ε)) / 2ε with "
+                         "backprop's gradient. Works for the explorer's selected weight or for any architecture "
+                         "the studio can build (8 test digits; the studio's trained weights when it has this "
+                         "architecture).",
+        "bp_model_explorer": "this network's selected weight",
+        "bp_model_studio": "a studio architecture",
+        "bp_check_layer": "Layer",
+        "bp_check_index": "Kernel index",
+        "bp_check": "Check with finite differences",
+        "bp_check_hint": "Press the button to compare backprop with finite differences.",
+        "bp_check_result": "Numerical {numerical} · backprop {backprop} · relative error {error} (ε = {eps:g})",
+        "bp_sgd_title": "One SGD step by hand",
+        "bp_sgd": "Take one SGD step",
+        "bp_step_hint": "Every weight moves by −learning rate × its gradient; the selected one is shown.",
+        "bp_step_result": "w = {w} − {lr} × {g} = {new}; loss {before} → {after}",
+        "bp_no_data": "The MNIST digits are not loaded yet: showing a drawn 1. Open this tab again in a moment.",
         # convolution lab
         "image": "Demo photo",
         "upload": "…or upload your own (PNG/JPEG)",
@@ -428,6 +505,10 @@ STRINGS = {
         "lang": "언어",
         # learning labs (U-learn, issue 9: backprop_lab, loss_lab, optimizer_lab, regularization_lab, race)
         "race_status": "{status} · 실행마다 이미지 {total:,}장 중 {images:,}장 · 초당 {ips:,.0f}장",
+        "tab_backprop": "역전파",
+        "tab_losses": "손실 함수",
+        "tab_optimizers": "옵티마이저",
+        "tab_regularization": "규제",
         "value": "값",
         "loss_intro": "신경망이 무엇을 배우는지는 무엇을 최소화하라고 하는지에 달려 있습니다. 강의의 손실 함수인 "
                       "평균제곱오차(MSE), 교차 엔트로피, Focal 손실을 먼저 곡선으로, 그다음 같은 LeNet-5를 각각으로 "
@@ -475,6 +556,76 @@ STRINGS = {
         "opt_m": "1차 모멘트 m (Adam)",
         "opt_v": "2차 모멘트 v (Adam)",
         "opt_step": "가중치마다 마지막 보폭",
+        "reg_intro": "학습 숫자가 몇백 장뿐이면 LeNet-5(가중치 61,706개)는 그것을 외워 버립니다: 학습 숫자의 정확도는 "
+                     "100%가 되지만 시험 정확도는 뒤처집니다. 규제는 그 차이를 줄입니다: 드롭아웃은 학습하는 동안 "
+                     "무작위로 노드를 끄고, 가중치 감쇠는 가중치를 작게 유지합니다. 같은 시드의 같은 신경망을 같은 "
+                     "배치로 세 번 학습합니다.",
+        "reg_rate": "드롭아웃 비율",
+        "reg_place": "드롭아웃 위치",
+        "reg_after_s4": "S4 뒤 (풀링한 특징)",
+        "reg_after_flatten": "flatten 뒤 (F6 앞)",
+        "reg_after_f6": "F6 뒤 (출력층 앞)",
+        "reg_weight_decay": "가중치 감쇠 (AdamW)",
+        "reg_curves_title": "학습 숫자의 정확도(실선)와 시험 숫자의 정확도(점선)",
+        "reg_plain": "규제 없음",
+        "reg_dropout": "드롭아웃",
+        "reg_decay": "가중치 감쇠",
+        "reg_run": "실행",
+        "reg_train_acc": "학습 정확도",
+        "reg_test_acc": "시험 정확도",
+        "reg_gap": "차이",
+        "reg_gaps_empty": "시작을 눌러 세 실행을 학습하고 차이를 재 보세요.",
+        "bp_intro": "역전파는 CNN이 필터를 배우는 방법입니다: 손실의 기울기를 출력에서 입력 쪽으로 층마다 넘기고(연쇄 "
+                    "법칙), 모든 가중치가 자기 기울기의 반대 방향으로 움직입니다. 전부 읽을 수 있을 만큼 작은 "
+                    "신경망이며, 마우스를 올리면 숫자가 보입니다.",
+        "bp_label": "그린 숫자의 정답",
+        "bp_seed": "가중치 시드",
+        "bp_chain_title": "순전파 텐서(왼쪽)와 그 기울기 ∂L/∂·(오른쪽), 손실에서 입력 쪽으로",
+        "bp_loss": "정답 {label}; softmax 확률 ({probs}); 교차 엔트로피 손실 L = {loss}",
+        "bp_tensor": "{name}",
+        "bp_rule_loss": "softmax 교차 엔트로피: ∂L/∂z = softmax(z) − 원-핫(정답), 예측 확률에서 정답을 뺀 값.",
+        "bp_rule_dense": "완전연결층: ∂L/∂a = ∂L/∂z · Wᵀ (입력마다 자기가 연결된 모든 노드의 기울기를 모음); 커널의 "
+                         "기울기는 aᵀ · ∂L/∂z.",
+        "bp_rule_flatten": "Flatten: 같은 숫자를 3×3×2 모양으로 되돌림.",
+        "bp_rule_pool": "최대 풀링: 기울기는 창에서 최대값으로 뽑힌 화소 하나로 가고 나머지는 0 (평균 풀링은 고르게 "
+                        "나눔).",
+        "bp_rule_relu": "ReLU: 컨볼루션 출력이 0보다 컸던 곳에서만 기울기가 지나가고, ReLU가 0으로 자른 곳에서는 멈춤.",
+        "bp_rule_conv": "컨볼루션: 출력 화소마다 기울기를 3×3 커널을 거쳐 자기 창으로 돌려보냄; 커널의 기울기는 36개 "
+                        "창 모두에서 입력 × 기울기를 더한 값.",
+        "bp_weights_dense": "완전연결층 커널 W (18×3)와 ∂L/∂W",
+        "bp_weights_conv": "컨볼루션 커널 (3×3 필터 2개)과 ∂L/∂K: 가중치의 기울기를 눌러 보세요",
+        "bp_terms_heading": "공유된 가중치 하나의 기울기가 만들어지는 과정",
+        "bp_terms_input": "입력: 이 가중치 아래에 오는 부분",
+        "bp_terms_upstream": "위에서 온 기울기",
+        "bp_terms_upstream_f": "∂L/∂conv, 필터 {f}",
+        "bp_terms_title": "∂L/∂K[{di}, {dj}, 0, {f}]",
+        "bp_terms_rule": "같은 가중치가 출력 화소 {n}개의 창 모두에 쓰이므로(가중치 공유), 그 기울기는 (그 아래 입력 "
+                         "화소) × (그 출력 화소의 기울기)를 모두 더한 값입니다. 입력 화소들은 {top}행, {left}열부터의 "
+                         "강조된 부분입니다.",
+        "bp_terms_more": " + … (그 밖에 {n}개)",
+        "bp_terms_zeros": "항 {n}개는 0입니다 (ReLU나 최대 풀링이 그곳으로 기울기를 보내지 않음).",
+        "bp_terms_core": "코어의 역전파가 계산한 ∂L/∂K: {value}",
+        "bp_route_title": "최대 풀링과 평균 풀링: 기울기가 가는 곳 (같은 입력, 같은 기울기)",
+        "bp_route_input": "ReLU 출력, 필터 {f}",
+        "bp_route_arriving": "3×3 풀링 결과에 도착한 기울기",
+        "bp_route_max": "최대 풀링이 보내는 곳",
+        "bp_route_avg": "평균 풀링이 보내는 곳",
+        "bp_check_title": "유한 차분으로 확인하기",
+        "bp_check_help": "가중치 하나를 ±ε만큼 움직여 손실을 재고(float64), (L(w+ε) − L(w−ε)) / 2ε를 역전파의 기울기와 "
+                         "비교합니다. 이 신경망에서 고른 가중치, 또는 스튜디오에서 만들 수 있는 어떤 구조에도 됩니다 "
+                         "(시험 숫자 8개; 스튜디오에 같은 구조가 있으면 학습한 가중치).",
+        "bp_model_explorer": "이 신경망에서 고른 가중치",
+        "bp_model_studio": "스튜디오 구조",
+        "bp_check_layer": "층",
+        "bp_check_index": "커널 인덱스",
+        "bp_check": "유한 차분으로 확인",
+        "bp_check_hint": "버튼을 누르면 역전파와 유한 차분을 비교합니다.",
+        "bp_check_result": "수치 미분 {numerical} · 역전파 {backprop} · 상대 오차 {error} (ε = {eps:g})",
+        "bp_sgd_title": "SGD 한 단계 직접 해 보기",
+        "bp_sgd": "SGD 한 단계",
+        "bp_step_hint": "모든 가중치가 −학습률 × 기울기만큼 움직입니다; 고른 가중치를 보여 줍니다.",
+        "bp_step_result": "w = {w} − {lr} × {g} = {new}; 손실 {before} → {after}",
+        "bp_no_data": "MNIST 숫자를 아직 불러오지 못해서 그린 1을 보여 줍니다. 잠시 뒤 이 탭을 다시 열어 보세요.",
         # convolution lab
         "image": "예제 사진",
         "upload": "…또는 내 사진 올리기 (PNG/JPEG)",
