@@ -60,10 +60,12 @@ def show(h, array, title=None):
 
 def tiles(tensor):
     """One example's tensor as one picture: (H, W, C) -> its C maps in a row with NaN gaps; (n,) -> a row of n;
-    a kernel (h, w, C, F) -> its F filters (channel 0) in a row. Values kept as they are."""
+    (rows, cols) as it is; a kernel (h, w, C, F) -> its F filters (channel 0) in a row. Values kept as they are."""
     a = np.asarray(tensor, np.float32)
     if a.ndim == 1:
         return a[None, :]
+    if a.ndim == 2:                       # a dense kernel (in, units): as it is
+        return a
     if a.ndim == 4:
         a = a[:, :, 0, :]
     stack = visual.channel_stack(a)
