@@ -1,4 +1,5 @@
-"""python -m core.jax.train: outputs the playground opens, exact resume, kill -9, NaN stops, bad settings."""
+"""python -m core.jax.train: outputs the playground opens (scoring on plain pixels what the run scored), exact
+resume, kill -9, NaN stops, bad settings, --out checks, damaged checkpoints."""
 import json
 import os
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import models
+from core import cli, datasets, models
 from core.jax import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,8 @@ def check_outputs(out, epochs):
         assert 0 <= e["test_accuracy"] <= 1 and e["images_per_s"] > 0 and np.isfinite(e["loss"])
     model, params = models.load(out / "weights.npz")          # the core's own loader, as the playground uses it
     assert model.name == "lenet5" and model.count_params() == 61706
-    saved = checkpoint_params(out)
+    # the checkpoint's params (standardized inputs) with the standardization folded into C1
+    saved = cli.fold_standardization(model, checkpoint_params(out), datasets.MNIST_MEAN, datasets.MNIST_STD)
     for layer in params:
         for w in params[layer]:
             np.testing.assert_array_equal(params[layer][w], saved[layer][w])
@@ -155,3 +157,38 @@ def test_load_data_pads_mnist_for_lenet5():
     np.testing.assert_array_equal(padded[:, 2:30, 2:30], x)
     with pytest.raises(ValueError, match="unknown dataset"):
         train.load_data("cifar10")
+
+
+def test_the_saved_file_scores_on_plain_pixels_what_the_run_scored(tmp_path):
+    """The steps see standardized pixels; weights.npz, opened as the studio opens it and fed plain [0, 1] pixels
+    padded with 0 (prepared here independently of the script), gives the run's test accuracy and loss. The
+    checkpoint's unfolded params, fed the same pixels, would not."""
+    try:
+        (_, _), (x_test, y_test) = datasets.load_mnist()
+    except FileNotFoundError as e:
+        pytest.skip(f"MNIST cache missing: {e}")
+    out = tmp_path / "run"
+    assert train.main(["--dataset", "mnist", "--limit", "2048", "--batch-size", "64", "--epochs", "1",
+                       "--no-progress", "--out", str(out)]) == 0
+    last = json.loads((out / "metrics.json").read_text())["epochs"][-1]
+    model, params = models.load(out / "weights.npz")
+    plain = np.zeros((512, 32, 32, 1), np.float32)                  # --limit 2048 tests on the first 512
+    plain[:, 2:30, 2:30, 0] = x_test[:512] / np.float32(255)
+    loss, accuracy = model.evaluate(params, plain, y_test[:512].astype(np.int64))
+    assert accuracy == last["test_accuracy"] and accuracy > 0.7
+    assert loss == pytest.approx(last["test_loss"], rel=1e-4)
+    raw_loss, raw_accuracy = model.evaluate(checkpoint_params(out), plain, y_test[:512].astype(np.int64))
+    assert raw_accuracy < accuracy and raw_loss > loss
+
+
+def test_weight_decay_is_kept_with_the_checkpoint(tmp_path, capsys):
+    """--weight-decay reaches the jitted steps (other params than without it) and a resume must repeat it."""
+    with_wd, without = tmp_path / "wd", tmp_path / "plain"
+    assert train.main([*SMALL, "--epochs", "1", "--weight-decay", "0.5", "--out", str(with_wd)]) == 0
+    assert train.main([*SMALL, "--epochs", "1", "--out", str(without)]) == 0
+    a, b = checkpoint_params(with_wd), checkpoint_params(without)
+    assert np.abs(a["F6"]["kernel"]).sum() < np.abs(b["F6"]["kernel"]).sum()     # decay shrinks the weights
+    assert train.load_checkpoint(with_wd)[4]["weight_decay"] == 0.5
+    capsys.readouterr()
+    assert train.main([*SMALL, "--epochs", "2", "--resume", "--out", str(with_wd)]) == 1
+    assert "weight_decay=0.5 (now None)" in capsys.readouterr().err

@@ -5,16 +5,23 @@
     python -m core.jax.train ... --out run/ --resume      # continue from run/checkpoint.npz
 
 What happens, top to bottom:
-1. The data set goes onto the device(s) once (normalised float32; 28x28 padded to 32x32 for LeNet-5).
+0. --out is made (a folder) and checked writable before any data is read; a file there is an error.
+1. The data set goes onto the device(s) once (float32; 28x28 padded with 0 to 32x32 for LeNet-5), standardized
+   with MNIST's mean and std when the first layer can take it back (a 'valid' Conv2D or a Dense, as LeNet-5's C1):
+   weights.npz then holds the standardization folded into that layer (core/cli.py, as `python -m core.train`
+   does), so it takes the plain [0, 1] pixels the playground feeds and scores there what it scored here. The
+   zoo's models start with a 'same' convolution, which cannot fold exactly: they train on [0, 1] pixels.
 2. Each epoch is one jitted call: shuffle on the device, lax.scan one optimizer step per batch (compiled.py).
    On a CPU backend the default (--loop auto) runs the same steps as a loop of jitted steps instead, because
    XLA's CPU backend compiles convolutions inside loop bodies to much slower code (see Compiled.train_epoch).
    With several devices every batch is split over them (parallel.py); with --distributed, over every host's.
 3. After each epoch: test loss/accuracy, then run/checkpoint.npz (params, optimizer state, epoch, metrics) is
-   written atomically (a temporary file renamed over the old one), then run/weights.npz (core.models.save, the
-   playground's format) and run/metrics.json. A kill -9 at any moment loses at most the epoch in progress.
+   written atomically (core/files.py: a temporary file renamed over the old one), then run/weights.npz
+   (core.models.save, the playground's format, the standardization folded in) and run/metrics.json. A kill -9 at
+   any moment loses at most the epoch in progress.
 4. A loss that diverges (core.step's rule, checked on each epoch's losses: NaN/inf, or more than 1000 times the
    run's first) stops the run with core's message; the checkpoint of the last good epoch stays as it was.
+   A NaN gradient shows as a NaN loss in the next step, so the same check catches it.
 
 --lr-schedule cosine decays the rate from --lr to --lr / 10 over --epochs (optimizers.cosine_decay, as
 `python -m core.train` does). The step count lives in the optimizer state, so the jitted steps follow it and a
@@ -25,18 +32,15 @@ params an uninterrupted one would have.
 """
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import models, optimizers, step
+from .. import cli, datasets, files, models, optimizers, step
 from . import compiled, parallel, zoo
 
 MODELS = {"lenet5": None, **zoo.MODELS}
@@ -45,16 +49,19 @@ CHECKPOINT, WEIGHTS, METRICS = "checkpoint.npz", "weights.npz", "metrics.json"
 # Settings a resumed run must share with the run it continues (--epochs, --lr and --out may change: continuing
 # with a smaller learning rate is a common schedule; the optimizer state does not depend on it).
 # The schedule is among them: a cosine keeps its step count in the optimizer state, a constant rate has none.
-SAME_ON_RESUME = ("model", "dataset", "batch_size", "optimizer", "momentum", "lr_schedule", "loss", "seed", "limit")
+# The weight decay has no state; it is kept with the checkpoint so that a resumed run decays as the first did.
+SAME_ON_RESUME = ("model", "dataset", "batch_size", "optimizer", "momentum", "lr_schedule", "loss", "seed", "limit",
+                  "weight_decay")
 
 
 # -- data ------------------------------------------------------------------------------------------------------
-def load_data(name, limit=None, seed=0):
-    """((x_train, y_train), (x_test, y_test)) as float32 (N, 28, 28, 1) normalised with MNIST's mean/std, int32 labels.
+def load_data(name, limit=None, seed=0, standardize=True):
+    """((x_train, y_train), (x_test, y_test)) as float32 (N, 28, 28, 1), int32 labels: pixels standardized with
+    MNIST's mean/std, or in [0, 1] with standardize=False.
 
     "synthetic" is random images with learnable labels (the brightest quadrant), for smoke tests without data.
+    limit: the first `limit` training images and the first limit // 4 (at least 1) test images.
     """
-    from .. import datasets
     if name == "synthetic":
         n_train, n_test = limit or 2048, max((limit or 2048) // 4, 64)
         rng = np.random.default_rng(seed)
@@ -65,15 +72,22 @@ def load_data(name, limit=None, seed=0):
     elif name in ("mnist", "fashion_mnist"):
         loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
         (xtr, ytr), (xte, yte) = loader()
+        if limit is not None and limit > len(ytr):
+            raise ValueError(f"--limit {limit} is more than the {len(ytr)} training images of {name}")
         if limit:
             xtr, ytr, xte, yte = xtr[:limit], ytr[:limit], xte[:max(limit // 4, 1)], yte[:max(limit // 4, 1)]
     else:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
 
     def prep(x):
-        x = (np.asarray(x, np.float32) / 255 - datasets.MNIST_MEAN) / datasets.MNIST_STD
-        return x[..., None]
+        x = np.asarray(x, np.float32)[..., None] / 255
+        return standardized(x) if standardize else x
     return (prep(xtr), np.asarray(ytr, np.int32)), (prep(xte), np.asarray(yte, np.int32))
+
+
+def standardized(x):
+    """(x - mean) / std with MNIST's training-set statistics (the pixels the jitted steps see)."""
+    return ((x - datasets.MNIST_MEAN) / datasets.MNIST_STD).astype(np.float32)
 
 
 def build_model(name, input_shape=(28, 28, 1), classes=10):
@@ -85,14 +99,15 @@ def build_model(name, input_shape=(28, 28, 1), classes=10):
     return zoo.MODELS[name](input_shape=input_shape, classes=classes)
 
 
-def fit_input(x, model):
-    """Zero-pad 28x28 images to the model's input size (LeNet-5's 32x32), in normalised units of the background."""
+def fit_input(x, model, background=None):
+    """Pad 28x28 images to the model's input size (LeNet-5's 32x32) with `background`: 0 for plain pixels; None
+    takes the images' minimum (the background of standardized digits)."""
     h, w = model.input_shape[:2]
     ph, pw = h - x.shape[1], w - x.shape[2]
     if ph < 0 or pw < 0:
         raise ValueError(f"images of {x.shape[1]}x{x.shape[2]} are larger than the model's input {h}x{w}")
     if ph or pw:
-        background = float(x.min())
+        background = float(x.min()) if background is None else background
         x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), constant_values=background)
     return x
 
@@ -119,52 +134,69 @@ def unflatten(flat):
     return tree
 
 
-def atomic_write(path, write):
-    """write(file) into a temporary file beside `path`, fsync it, then rename it over `path` (atomic on POSIX)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)     # mkstemp makes it private; these are ordinary output files
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_checkpoint(out, params, opt_state, epoch, history, config):
     arrays = {**{f"params/{k}": v for k, v in flatten(params).items()},
               **{f"opt/{k}": v for k, v in flatten(opt_state).items()},
               "epoch": np.array(epoch), "history": np.array(json.dumps(history)),
               "config": np.array(json.dumps(config))}
-    atomic_write(Path(out) / CHECKPOINT, lambda f: np.savez(f, **arrays))
+    files.atomic_write(Path(out) / CHECKPOINT, lambda f: np.savez(f, **arrays))
 
 
 def load_checkpoint(out):
-    """-> (params, opt_state, epoch, history, config) from out/checkpoint.npz (plain arrays, never unpickled)."""
+    """-> (params, opt_state, epoch, history, config) from out/checkpoint.npz (plain arrays, never unpickled; sizes
+    checked before anything is allocated, core/files.py)."""
     path = Path(out) / CHECKPOINT
     try:
-        with np.load(path, allow_pickle=False) as data:
-            files = {k: data[k] for k in data.files}
-        params = unflatten({k[7:]: v for k, v in files.items() if k.startswith("params/")})
-        opt_state = unflatten({k[4:]: v for k, v in files.items() if k.startswith("opt/")})
-        return (params, opt_state, int(files["epoch"]), json.loads(str(files["history"])),
-                json.loads(str(files["config"])))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        arrays = files.read_npz(path, str(path))
+        params = unflatten({k[7:]: v for k, v in arrays.items() if k.startswith("params/")})
+        opt_state = unflatten({k[4:]: v for k, v in arrays.items() if k.startswith("opt/")})
+        return (params, opt_state, int(arrays["epoch"]), json.loads(str(arrays["history"])),
+                json.loads(str(arrays["config"])))
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
         raise ValueError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e}); "
                          f"move it away to start over") from None
 
 
-def write_outputs(out, model, params, history, config):
-    """The playground's weights file and the metrics JSON, both atomically."""
+def check_opt_state(saved, fresh, where):
+    """ValueError naming the first entry a checkpoint's optimizer state lacks, or has in another shape, compared
+    with opt.init's (a checkpoint missing it would otherwise fail as a KeyError inside the jitted step)."""
+    saved, fresh = flatten(saved), flatten(fresh)
+    missing = sorted(set(fresh) - set(saved))
+    extra = sorted(set(saved) - set(fresh))
+    if missing or extra:
+        raise ValueError(f"{where}: its optimizer state does not fit the optimizer: "
+                         + (f"missing {', '.join('opt/' + k for k in missing[:4])}" if missing else "")
+                         + ("; " if missing and extra else "")
+                         + (f"unexpected {', '.join('opt/' + k for k in extra[:4])}" if extra else "")
+                         + "; move it away to start over")
+    for k, v in fresh.items():
+        if np.shape(saved[k]) != np.shape(v):
+            raise ValueError(f"{where}: opt/{k} has shape {np.shape(saved[k])}, expected {np.shape(v)}; "
+                             f"move it away to start over")
+
+
+def prepare_out(out):
+    """Make the --out folder and check that files can be written in it, before any data is read or step taken."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; it must be a folder (for {CHECKPOINT}, {WEIGHTS}, {METRICS})")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"--out {out}: cannot make the folder ({e.strerror or e})") from None
+    cli.check_out(out / CHECKPOINT)
+    return out
+
+
+def write_outputs(out, model, params, history, config, standardization=None):
+    """The playground's weights file and the metrics JSON, both atomically. standardization (mean, std): the
+    one the steps saw, folded into the first layer so the file takes plain [0, 1] pixels."""
     host_params = jax.tree_util.tree_map(np.asarray, params)
-    atomic_write(Path(out) / WEIGHTS, lambda f: models.save(f, model, host_params))
+    if standardization is not None:
+        host_params = cli.fold_standardization(model, host_params, *standardization)
+    models.save(Path(out) / WEIGHTS, model, host_params)
     text = json.dumps({"config": config, "epochs": history}, indent=1).encode()
-    atomic_write(Path(out) / METRICS, lambda f: f.write(text))
+    files.atomic_write(Path(out) / METRICS, lambda f: f.write(text))
 
 
 # -- the run -----------------------------------------------------------------------------------------------
@@ -173,15 +205,18 @@ def train(config, progress=True, log=print):
 
     Raises FloatingPointError when the loss stops being finite (the last good checkpoint is kept).
     """
-    out = Path(config["out"])
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out(config["out"])
     have_checkpoint = (out / CHECKPOINT).exists()
     if have_checkpoint and not config["resume"]:
         raise ValueError(f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out")
 
     model = build_model(config["model"])
-    (xtr, ytr), (xte, yte) = load_data(config["dataset"], config["limit"], config["seed"])
-    xtr, xte = fit_input(xtr, model), fit_input(xte, model)
+    (xtr, ytr), (xte, yte) = load_data(config["dataset"], config["limit"], config["seed"], standardize=False)
+    xtr, xte = fit_input(xtr, model, background=0.0), fit_input(xte, model, background=0.0)
+    # standardized steps when the first layer can take the standardization back on saving (cli.can_fold)
+    standardization = (datasets.MNIST_MEAN, datasets.MNIST_STD) if cli.can_fold(model) else None
+    if standardization is not None:
+        xtr, xte = standardized(xtr), standardized(xte)
     if config["batch_size"] > len(xtr):
         raise ValueError(f"--batch-size {config['batch_size']} is larger than the {len(xtr)} training images")
     steps = len(xtr) // config["batch_size"]
@@ -190,7 +225,8 @@ def train(config, progress=True, log=print):
         rate = optimizers.cosine_decay(rate, config["epochs"] * steps)
     # --momentum 0 means "not given": sgd/rmsprop then have none, the momentum/nesterov names their default
     opt = optimizers.get(config["optimizer"], learning_rate=rate,
-                         **({"momentum": config["momentum"]} if config["momentum"] else {}))
+                         **({"momentum": config["momentum"]} if config["momentum"] else {}),
+                         **({"weight_decay": config["weight_decay"]} if config.get("weight_decay") else {}))
     devices = jax.devices()
     mesh = parallel.data_mesh(devices) if len(devices) > 1 else None
     jm = compiled.compile(model, optimizer=opt, loss=config["loss"], mesh=mesh)
@@ -199,11 +235,13 @@ def train(config, progress=True, log=print):
     if have_checkpoint:
         params, opt_state, start, history, saved = load_checkpoint(out)
         saved.setdefault("lr_schedule", "constant")     # checkpoints from before --lr-schedule ran at a constant rate
+        saved.setdefault("weight_decay", None)          # and those from before --weight-decay without it
         changed = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
         if changed:
             raise ValueError(f"--resume: {out} was trained with different settings "
                              + ", ".join(f"{k}={a!r} (now {b!r})" for k, (a, b) in changed.items()))
         jm.check_params(params, where=f"{out / CHECKPOINT}")
+        check_opt_state(opt_state, opt.init(params), where=f"{out / CHECKPOINT}")
         log(f"resuming {out} after epoch {start}")
     else:
         params = model.init(seed=config["seed"])
@@ -216,7 +254,9 @@ def train(config, progress=True, log=print):
     base_key = jax.random.key(config["seed"])
     per_epoch = steps * config["batch_size"]
     log(f"{model.name}: {model.count_params():,} weights, {len(xtr):,} training images, {steps} steps of "
-        f"{config['batch_size']} per epoch on {len(devices)} {devices[0].platform} device(s)")
+        f"{config['batch_size']} per epoch on {len(devices)} {devices[0].platform} device(s); "
+        + ("standardized pixels, folded into the first layer of weights.npz" if standardization else
+           "[0, 1] pixels (the first layer cannot take a standardization back)"))
 
     limit = None        # the divergence limit: the first loss of this run (core.step.check_losses) sets it
     bar = None
@@ -245,7 +285,7 @@ def train(config, progress=True, log=print):
             history.append(record)
             if jax.process_index() == 0:             # one writer when many hosts train together
                 save_checkpoint(out, params, opt_state, epoch + 1, history, settings)
-                write_outputs(out, model, params, history, config)
+                write_outputs(out, model, params, history, config, standardization)
             if bar is not None:
                 bar.update(per_epoch)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{record['loss']:.4f}", test_acc=f"{test_acc:.4f}")
@@ -261,17 +301,21 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m core.jax.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="lenet5", choices=sorted(MODELS))
     p.add_argument("--dataset", default="mnist", choices=DATASETS)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--epochs", type=cli.positive_int, default=10)
+    p.add_argument("--batch-size", type=cli.positive_int, default=128)
     p.add_argument("--optimizer", default="adam", choices=list(optimizers.NAMES),
                    help="momentum and nesterov are SGD with momentum (0.9 unless --momentum says)")
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=cli.positive_float, default=1e-3)
     p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine"),
                    help="cosine: decay from --lr to --lr/10 over the run's --epochs; constant: keep --lr (default)")
-    p.add_argument("--momentum", type=float, default=0.0, help="for sgd, rmsprop, momentum and nesterov")
+    p.add_argument("--momentum", type=cli.nonnegative_float, default=0.0,
+                   help="for sgd, rmsprop, momentum and nesterov")
+    p.add_argument("--weight-decay", type=cli.nonnegative_float, default=None,
+                   help="decoupled weight decay (Keras 3's weight_decay): each step, w -= lr * WD * w")
     p.add_argument("--loss", default="categorical_crossentropy", choices=["categorical_crossentropy", "mse", "focal"])
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training images (smoke runs)")
+    p.add_argument("--limit", type=cli.positive_int, default=None,
+                   help="use only the first N training images (smoke runs)")
     p.add_argument("--out", default="run")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     p.add_argument("--loop", default="auto", choices=["auto", "scan", "steps"],
@@ -279,10 +323,7 @@ def parse_args(argv=None):
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     p.add_argument("--distributed", action="store_true",
                    help="call jax.distributed.initialize() first: one process per host, all hosts' devices")
-    args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
-        p.error("--epochs and --batch-size must be >= 1 and --lr > 0")
-    return args
+    return p.parse_args(argv)
 
 
 def main(argv=None):
@@ -291,11 +332,11 @@ def main(argv=None):
         jax.distributed.initialize()
     config = {k: getattr(args, k) for k in ("model", "dataset", "epochs", "batch_size", "optimizer", "lr",
                                             "lr_schedule", "momentum", "loss", "seed", "limit", "out", "resume",
-                                            "loop")}
+                                            "loop", "weight_decay")}
     log = print if jax.process_index() == 0 else (lambda *a: None)
     try:
         train(config, progress=not args.no_progress and jax.process_index() == 0, log=log)
-    except (ValueError, FloatingPointError, FileNotFoundError) as e:
+    except (ValueError, FloatingPointError, OSError) as e:      # OSError: a write failed mid-run (disk full)
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
