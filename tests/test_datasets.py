@@ -106,8 +106,24 @@ def test_data_dir_from_environment(tmp_path, monkeypatch):
 
 def test_damaged_cache_is_a_value_error_naming_it(tmp_path):
     (tmp_path / datasets.MNIST_CACHE).write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(ValueError, match=r"mnist\.npz: damaged cache"):
+    with pytest.raises(ValueError, match=r"mnist\.npz: damaged cache .*python -m core\.datasets fetch"):
         datasets.load_mnist(tmp_path)
+
+
+def test_fetch_replaces_a_damaged_subset_as_the_message_says(tmp_path):
+    """The error for a damaged file says to fetch again; fetch's subset step rebuilds it rather than keeping it."""
+    arrays = {k: np.zeros(shape, np.uint8) for k, shape in datasets.SPLIT_SHAPES.items()}
+    arrays["y_train"], arrays["y_test"] = np.arange(60000, dtype=np.uint8) % 10, np.arange(10000, dtype=np.uint8) % 10
+    datasets.write_npz(tmp_path / datasets.MNIST_CACHE, arrays)
+    datasets.subset_path("mnist", tmp_path).write_bytes(b"PK\x03\x04 torn")
+    with pytest.raises(ValueError, match=r"mnist_subset\.npz: damaged cache .*core\.datasets fetch"):
+        datasets.load_subset("mnist", tmp_path)
+    logs = []
+    datasets.export_missing_subset("mnist", tmp_path, logs.append)
+    assert "mnist subset: rebuilding" in logs[0] and "wrote" in logs[-1]
+    (x, y), (xt, yt) = datasets.load_subset("mnist", tmp_path)
+    assert x.shape == (10_000, 28, 28) and np.bincount(yt).tolist() == [200] * 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz", "mnist_subset.npz"]    # no temporary files
 
 
 def test_cache_with_wrong_shapes_is_rejected(tmp_path):
