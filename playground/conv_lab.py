@@ -14,16 +14,18 @@ and `layer_view` (2), `plots_view`, `numbers_view` and `dot_view` (3), `message_
 `show` refreshes them all; `build` lays them out at the bottom. All numbers come from core.
 """
 import functools
+import html
+import io
+import numbers
 import types
 
 import numpy as np
 import panel as pn
 from bokeh import events
-from bokeh.models import ColumnDataSource
 
 from core import arithmetic, conv, filters, pooling, receptive
-from . import i18n
-from .views import PLOT_PX, TABLE_CSS, fmt, image_plot, matrix_html, rect_data, show_array, tapped_pixel
+from . import export, i18n, urlstate, views
+from .views import PLOT_PX, TABLE_CSS, fmt, image_plot, matrix_html, show_array, tapped_pixel
 
 FILTERS = ("gaussian", "box", "sharpen", "emboss", "laplacian", "sobel_x", "sobel_y", "sobel", "canny", "custom")
 NONLINEAR = ("sobel", "canny")           # not one convolution: no stride/padding/bias, no single dot product
@@ -32,6 +34,18 @@ CUSTOM_SIZES = (3, 5)
 MAX_SIDE = 256                           # larger inputs are shrunk (the redraw stays fast)
 MAX_EXTRA = 3                            # extra feature maps shown next to the main one
 CANNY_SIGMA = 1.4
+EXPORT_CSS = "pre { font: 12px monospace; background: #f6f6f6; border: 1px solid #ddd; padding: 6px; overflow: auto; }"
+# Bounds of every number the student can type (or a link can carry): beyond them a redraw would take minutes
+# (a 999x999 kernel), change nothing visible (sigma 1e9 on a 5x5 kernel is a box filter) or overflow float32.
+MAX_KERNEL = 31                          # Gaussian/box size h: odd, 1..31
+SIGMA_RANGE = (0.1, 20.0)
+MAX_STRIDE = 4
+BIAS_LIMIT = 10_000.0                    # |bias|; pixels are 0..255
+CELL_LIMIT = 1_000.0                     # |my kernel's cells|
+# Uploads: the page refuses a larger file before reading it (static/app.js reads max_bytes from the widget's
+# tags); Python checks again. A photo is decoded already shrunk (JPEG's DCT scaling, then Pillow's reduce).
+MAX_UPLOAD_BYTES = 25 * 2**20
+MAX_UPLOAD_PIXELS = 40_000_000           # decoded pixels (after JPEG's scaling): about 160 MB inside Pillow
 
 
 # ---------------------------------------------------------------- state
@@ -51,16 +65,21 @@ def identity_kernel(size):
 def initial_state(images=None):
     """The lab's state: the demo images, the current input, the last good settings and their result."""
     images = dict(demo_images() if images is None else images)   # uploads are added to this copy
-    name = "camera" if "camera" in images else next(iter(images))
+    name = default_photo(tuple(images))
     image, factor = prepare_image(images[name])
-    state = {"images": images, "image_name": name, "image": image, "settings": default_settings(),
-             "result": None, "tap": None, "message": None}
+    state = {"images": images, "demos": tuple(images), "image_name": name, "image": image,
+             "settings": default_settings(), "result": None, "tap": None, "message": None}
     state["result"] = compute(image, state["settings"])
+    state["settings"] = state["result"]["settings"]
     state["message"] = ("info", "notice_downscaled", shrink_notice(images[name], image, factor)) if factor > 1 else None
     return state
 
 
 # ---------------------------------------------------------------- pure functions: input
+
+def default_photo(names):
+    return "camera" if "camera" in names else names[0]
+
 
 def demo_images():
     """scikit-image's photographs exported by core.datasets; a drawn test pattern if the cache is missing."""
@@ -113,32 +132,65 @@ class LabError(ValueError):
 
     def __init__(self, key, **values):
         self.key, self.values = key, values
-        super().__init__(i18n.text("en", key, **values))
+        super().__init__(said("en", key, values))
 
 
 def decode_upload(data):
-    """PNG/JPEG bytes -> uint8 array (H, W) or (H, W, 3). LabError (a ValueError) says why it is not one."""
+    """PNG/JPEG bytes -> (uint8 array (H, W) or (H, W, 3), (h0, w0) the file's size, shrink factor f).
+
+    A photo longer than MAX_SIDE is decoded already shrunk by f = ceil(side / MAX_SIDE), like `prepare_image`
+    would shrink it: a JPEG at 1/2, 1/4 or 1/8 while decoding (Pillow's draft), then f×f averages (Pillow's
+    reduce), so a 12000×12000 photo never exists at full size. LabError (a ValueError) says why it is not one.
+    """
+    if not data:
+        raise LabError("why_empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise LabError("why_file_too_big", mb=megabytes(len(data)), limit=megabytes(MAX_UPLOAD_BYTES))
     try:
         from PIL import Image, UnidentifiedImageError  # lazy: only an upload needs Pillow
     except ImportError:
         raise LabError("why_no_pil") from None
     import io
-    if not data:
-        raise LabError("why_empty")
+    import warnings
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format not in ("PNG", "JPEG"):
-                raise LabError("why_format", format=img.format or "?")
-            img.load()
-            if img.mode.startswith("I"):        # 16-bit grey PNG: keep the top 8 bits (convert("L") would clip)
-                return (np.asarray(img, np.int64) >> 8).clip(0, 255).astype(np.uint8)
-            return np.asarray(img if img.mode == "L" else img.convert("RGB"), np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # the pixel limit below says it
+            with Image.open(io.BytesIO(data)) as img:
+                if img.format not in ("PNG", "JPEG"):
+                    raise LabError("why_format", format=img.format or "?")
+                return decode_shrunk(img)
     except UnidentifiedImageError:
         raise LabError("why_not_image") from None
     except Image.DecompressionBombError:        # a small file that would unpack to gigabytes
         raise LabError("why_too_large") from None
     except (OSError, SyntaxError) as e:         # Pillow's words for truncated or damaged data
         raise LabError("why_damaged", detail=str(e)) from None
+
+
+def decode_shrunk(img):
+    """An opened PIL image -> (uint8 array, (h0, w0), f): see `decode_upload`."""
+    from PIL import Image
+    w0, h0 = img.size
+    f = -(-max(w0, h0) // MAX_SIDE)
+    scale = next(s for s in (8, 4, 2, 1) if f % s == 0)    # JPEG decodes at 1/8..1/1; the rest is averaged
+    if img.format == "JPEG" and scale > 1:
+        img.draft(img.mode, (-(-w0 // scale), -(-h0 // scale)))
+    w, h = img.size
+    if w * h > MAX_UPLOAD_PIXELS:
+        raise LabError("why_too_many_pixels", w=w0, h=h0, limit=MAX_UPLOAD_PIXELS // 1_000_000)
+    img.load()
+    if img.mode.startswith("I"):                # 16-bit grey PNG: keep the top 8 bits (convert("L") would clip)
+        img = Image.fromarray((np.asarray(img, np.int64) >> 8).clip(0, 255).astype(np.uint8))
+    elif img.mode not in ("L", "RGB"):
+        img = img.convert("L" if img.mode in ("1", "LA") else "RGB")
+    r = max(1, round(f * w / w0))               # what is left after the JPEG's scaling
+    if r > 1:                                   # r×r averages over whole windows, as average pooling does
+        img = img.reduce(r, box=(0, 0, w // r * r, h // r * r))
+    return np.asarray(img, np.uint8), (h0, w0), f
+
+
+def megabytes(n):
+    return f"{n / 2**20:.1f}"
 
 
 # ---------------------------------------------------------------- pure functions: filters and feature maps
@@ -180,7 +232,8 @@ def compute(image, settings):
     """Everything the lab shows for this input and these settings, computed once.
 
     Returns dict: names (filters in order), kernels {name: (h, w) or None}, maps {name: (Ho, Wo)},
-    numbers (see `layer_numbers`). Raises ValueError (naming the filter) if any filter does not fit.
+    numbers (see `layer_numbers`), settings (as checked). Raises ValueError (naming the filter or the field)
+    if anything does not fit.
     """
     settings = check_settings(settings)
     kernels, maps = {}, {}
@@ -190,23 +243,98 @@ def compute(image, settings):
             kernels[name] = kernel_for(name, settings)
             maps[name] = feature_map(image, name, kernels[name], settings)
         except (ValueError, TypeError) as e:   # TypeError: a wrong kind of value reached a filter
-            raise ValueError(f"{name}: {e}") from None
-    return {"names": names, "kernels": kernels, "maps": maps,
+            raise ValueError(str(e) if str(e).startswith(name) else f"{name}: {e}") from None
+        if not np.isfinite(maps[name]).all():  # the bounds keep float32 far away; say so if it ever happens
+            raise LabError("why_overflow", name=("f_" + name, {}))
+    return {"names": names, "kernels": kernels, "maps": maps, "settings": settings,
             "numbers": layer_numbers(image.shape, kernels, settings)}
 
 
 def check_settings(settings):
-    """Catch what the widgets can let through before core sees it (core checks the rest)."""
-    if settings["filter"] not in FILTERS:
-        raise LabError("why_unknown_filter", name=settings["filter"], names=", ".join(FILTERS))
-    custom = np.asarray(settings["custom"])
-    if custom.ndim != 2 or custom.shape[0] not in CUSTOM_SIZES or custom.shape[0] != custom.shape[1]:
-        raise LabError("why_custom_shape", shape="x".join(map(str, custom.shape)))
-    if not np.all(np.isfinite(custom)) or not np.isfinite(settings["bias"]):
-        raise LabError("why_not_finite")
-    if settings["size"] is None or settings["sigma"] is None:
-        raise LabError("why_empty_field")
-    return settings
+    """Every setting within its bounds, before core sees it (core checks the rest, e.g. a kernel larger than
+    the input). Returns the settings with numbers as int/float and my kernel as float32; LabError naming the
+    field otherwise."""
+    return {key: check(settings[key]) for key, check in CHECKS.items()}
+
+
+def check_filter(name):
+    if not isinstance(name, str) or name not in FILTERS:
+        raise LabError("why_unknown_filter", name=short(name), names=", ".join(FILTERS))
+    return name
+
+
+def check_padding(padding):
+    if padding not in ("valid", "same"):
+        raise LabError("why_choice", field=("padding", {}), value=short(padding), names="valid, same")
+    return padding
+
+
+def check_extra(names):
+    """More filters in the layer: a list of at most MAX_EXTRA filter names."""
+    if not isinstance(names, (list, tuple)):
+        raise LabError("why_unknown_filter", name=short(names), names=", ".join(FILTERS))
+    if len(names) > MAX_EXTRA:
+        raise LabError("why_too_many_filters", n=MAX_EXTRA, got=len(names))
+    return [check_filter(name) for name in names]
+
+
+def check_kernel(cells):
+    """My kernel: a 3×3 or 5×5 grid of numbers within ±CELL_LIMIT (an array, or lists from a link) -> float32
+    array; LabError otherwise."""
+    if not isinstance(cells, np.ndarray):
+        rows = cells if isinstance(cells, (list, tuple)) else ()
+        if not (len(rows) in CUSTOM_SIZES and all(isinstance(r, (list, tuple)) and len(r) == len(rows) for r in rows)):
+            raise LabError("why_custom_shape", shape=short(cells))
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for r in rows for v in r):
+            raise LabError("why_cells", limit=fmt(CELL_LIMIT))
+    try:
+        k = np.asarray(cells, np.float64)
+    except (TypeError, ValueError, OverflowError):     # ints beyond float
+        raise LabError("why_cells", limit=fmt(CELL_LIMIT)) from None
+    if k.ndim != 2 or k.shape[0] not in CUSTOM_SIZES or k.shape[0] != k.shape[1]:
+        raise LabError("why_custom_shape", shape="x".join(map(str, k.shape)))
+    if not (np.abs(k) <= CELL_LIMIT).all():             # NaN fails this too
+        raise LabError("why_cells", limit=fmt(CELL_LIMIT))
+    return k.astype(np.float32)
+
+
+def bounded(value, key, lo, hi, integer=False, odd=False):
+    """A number typed in field `key` (its label's i18n key) -> int (integer/odd) or float within [lo, hi].
+
+    LabError naming the field if it is empty, not a number, out of range, not whole, or (odd) even."""
+    if value is None:
+        raise LabError("why_empty_field", field=(key, {}))
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise LabError("why_not_number", field=(key, {}), value=short(value))
+    ok = lo <= value <= hi                              # False for NaN; exact for huge ints
+    if ok and (integer or odd):
+        ok = value == int(value) and (not odd or int(value) % 2 == 1)
+    if not ok:
+        raise LabError("why_odd" if odd else "why_whole" if integer else "why_range", field=(key, {}),
+                       lo=fmt(lo), hi=fmt(hi), value=short(value))
+    return int(value) if integer or odd else float(value)
+
+
+def short(value, n=24):
+    """A value as a message quotes it: at most n characters (a link may carry a megabyte of text)."""
+    try:
+        text = str(value)
+    except ValueError:                                  # an int too long for str()
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= n else text[:n] + "…"
+
+
+# Each setting's check, by its key in the settings (and in the URL; see url_state).
+CHECKS = {
+    "filter": check_filter,
+    "size": lambda v: bounded(v, "size", 1, MAX_KERNEL, odd=True),
+    "sigma": lambda v: bounded(v, "sigma", *SIGMA_RANGE),
+    "custom": check_kernel,
+    "stride": lambda v: bounded(v, "stride", 1, MAX_STRIDE, integer=True),
+    "padding": check_padding,
+    "bias": lambda v: bounded(v, "bias", -BIAS_LIMIT, BIAS_LIMIT),
+    "extra": check_extra,
+}
 
 
 def layer_numbers(input_hw, kernels, settings):
@@ -308,7 +436,8 @@ def kernel_html(name, kernel, lang):
     if kernel is None:
         return f"<i>{i18n.text(lang, 'nonlinear_note', name=filter_label(lang, name))}</i>"
     h, w = kernel.shape
-    return f"<b>{i18n.text(lang, 'kernel_title', name=filter_label(lang, name), h=h, w=w)}</b>" + matrix_html(kernel)
+    return (f"<b>{i18n.text(lang, 'kernel_title', name=filter_label(lang, name), h=h, w=w)}</b>"
+            + matrix_html(kernel, digits=3))
 
 
 def dot_table_html(dot, lang):
@@ -342,11 +471,16 @@ def inspect_html(detail, lang):
 
 
 def message_text(message, lang):
-    """state["message"] is None or (alert type, i18n key, values); a value may itself be (key, values)."""
+    """state["message"] is None or (alert type, i18n key, values); a value may itself be (key, values), and so on."""
     if message is None:
         return ""
     _, key, values = message
-    values = {k: i18n.text(lang, v[0], **v[1]) if isinstance(v, tuple) else v for k, v in values.items()}
+    return said(lang, key, values)
+
+
+def said(lang, key, values):
+    """i18n.text of `key` whose values may themselves be (key, values) pairs (a field's label inside a reason)."""
+    values = {k: said(lang, *v) if isinstance(v, tuple) else v for k, v in values.items()}
     return i18n.text(lang, key, **values)
 
 
@@ -375,12 +509,12 @@ def message_view(state, lang):
 
 def image_view(state, t, apply, say):
     """The demo photo picker and the upload box. A picked or uploaded photo becomes the input (apply); a file
-    that is not a PNG/JPEG image says why (say) and the previous photo stays."""
+    that is not a PNG/JPEG image, or too large, says why (say) and the previous photo stays, named in the menu."""
     w = {
         "image": pn.widgets.Select(label=t("image"), options={name: name for name in state["images"]},
                                    value=state["image_name"], css_classes=["conv-image-select"], width=200),
-        "upload": pn.widgets.FileInput(accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False,
-                                       css_classes=["conv-upload"], width=220),
+        "upload": views.file_input(".png,.jpg,.jpeg,image/png,image/jpeg", MAX_UPLOAD_BYTES,
+                                   css_classes=["conv-upload"], width=220),
     }
 
     def pick(event):
@@ -393,29 +527,58 @@ def image_view(state, t, apply, say):
 
     def load_upload(filename, data):
         """Decode an uploaded file; on success it becomes the input, on failure the old image stays."""
+        name = upload_name(state, filename)
         try:
-            original = decode_upload(data)
-            image, factor = prepare_image(original)
+            original, (h0, w0), f = decode_upload(data)
+            image, _ = prepare_image(original)           # already shrunk while decoding
         except ValueError as e:
             state["message"] = ("error", "err_upload", {"name": filename or "?", "why": reason(e)})
             say()
+            refresh()                                    # the menu keeps naming the photo shown
             return False
-        notice = (("info", "notice_downscaled", shrink_notice(original, image, factor)) if factor > 1 else
-                  ("info", "notice_loaded", {"name": filename, "h": image.shape[0], "w": image.shape[1]}))
-        if not apply(image=image, image_name=filename or "upload", notice=notice):
+        notice = (("info", "notice_decoded", {"name": name, "h0": h0, "w0": w0, "f": f, "h": image.shape[0],
+                                               "w": image.shape[1]}) if f > 1 else
+                  ("info", "notice_loaded", {"name": name, "h": image.shape[0], "w": image.shape[1]}))
+        if not apply(image=image, image_name=name, notice=notice):
+            refresh()
             return False
-        state["images"][state["image_name"]] = original    # it can be picked again like a demo photo
+        state["images"][name] = original                 # it can be picked again like a demo photo
         refresh()
         return True
 
+    def rename(filename):
+        """The file's name arrived after its bytes (Pyodide): the upload (if it loaded), its menu entry and the
+        message take it."""
+        said_as, old, loaded = state.pop("upload_as")
+        new = upload_name(state, filename)
+        if loaded and state["image_name"] == old and old in state["images"]:
+            state["images"][new] = state["images"].pop(old)
+            state["image_name"] = new
+        msg = state["message"]
+        if msg and msg[2].get("name") in (old, said_as or "?"):
+            state["message"] = (msg[0], msg[1], dict(msg[2], name=new if loaded else filename))
+        refresh()
+        say()
+
     def on_upload(*events):
-        """FileInput sends bytes and name together under `panel serve`, but under Pyodide the name can come
-        second; then the same bytes are read again under their right name."""
-        up = w["upload"]
-        changed = {e.name for e in events}
-        if "value" in changed or up.value is not None and up.value is state.get("upload_bytes"):
-            state["upload_bytes"] = up.value
-            load_upload(up.filename, up.value)
+        """FileInput sends bytes and name together under `panel serve`; under Pyodide the name comes second."""
+        up, changed = w["upload"], {e.name for e in events}
+        if "value" in changed and up.value is not None:
+            loaded = load_upload(up.filename, up.value)
+            state.pop("upload_as", None)
+            if "filename" not in changed:                # the name that follows may be this file's
+                state["upload_as"] = (up.filename, upload_name(state, up.filename), loaded)
+        elif "filename" in changed and state.get("upload_as") is not None:
+            rename(up.filename)
+
+    def on_refused(event):
+        """The page refused a file too large to read (see views.file_input): say so, keep the photo."""
+        refused = views.refused_file(w["upload"])
+        if refused is not None:
+            why = ("why_file_too_big", {"mb": megabytes(refused["bytes"]), "limit": megabytes(MAX_UPLOAD_BYTES)})
+            state["message"] = ("error", "err_upload", {"name": refused["name"], "why": why})
+            say()
+            refresh()
 
     def refresh():
         """The picker lists every photo, uploads too, and shows the current one."""
@@ -424,8 +587,15 @@ def image_view(state, t, apply, say):
 
     w["image"].param.watch(pick, "value")
     w["upload"].param.watch(on_upload, ["value", "filename"])
+    w["upload"].param.watch(on_refused, "tags")
     panel = pn.Column(w["image"], pn.pane.HTML(f"<small>{t('upload')}</small>", margin=(0, 10)), w["upload"])
     return types.SimpleNamespace(panel=panel, refresh=refresh, widgets=w, load_upload=load_upload)
+
+
+def upload_name(state, filename):
+    """The menu's name for an upload: its file name, marked if a demo photo has that name."""
+    name = str(filename or "upload")[:80]
+    return name + " ↑" if name in state["demos"] else name
 
 
 def filter_view(state, t, lang, changed):
@@ -435,8 +605,8 @@ def filter_view(state, t, lang, changed):
         "filter": pn.widgets.Select(label=t("filter"), options=filter_options(lang), value=s["filter"],
                                     css_classes=["conv-filter-select"], width=200),
         "size": pn.widgets.IntInput(label=t("size"), value=s["size"], step=2, css_classes=["conv-size"], width=95),
-        "sigma": pn.widgets.FloatInput(label=t("sigma"), value=s["sigma"], step=0.2, start=0.1,
-                                       css_classes=["conv-sigma"], width=95),
+        "sigma": pn.widgets.FloatInput(label=t("sigma"), value=s["sigma"], step=0.2,     # no start: the lab
+                                       css_classes=["conv-sigma"], width=95),             # says what is wrong
     }
 
     def settings():
@@ -507,7 +677,7 @@ def kernel_view(state, t, lang, apply, say, filter_select):
     w["copy"].on_click(copy_preset)
     fill_cells()
     return types.SimpleNamespace(panel=pn.Column(w["custom_size"], cells, table, w["copy"]), refresh=refresh,
-                                 widgets=w, cells=cells, table=table)
+                                 widgets=w, cells=cells, table=table, fill_cells=fill_cells)
 
 
 def layer_view(state, t, lang, changed):
@@ -522,9 +692,9 @@ def layer_view(state, t, lang, changed):
                                                css_classes=["conv-padding"]),
         "bias": pn.widgets.FloatInput(label=t("bias"), value=float(s["bias"]), step=1.0,
                                       css_classes=["conv-bias"], width=95),
-        "extra": pn.widgets.MultiChoice(label=t("extra_filters"), options=filter_options(lang),
-                                        value=list(s["extra"]), max_items=MAX_EXTRA,
-                                        css_classes=["conv-extra-filters"], width=300),
+        # Check boxes, not a MultiChoice: BokehJS builds that on Choices.js, which warns on every page.
+        "extra": pn.widgets.CheckBoxGroup(options=filter_options(lang), value=list(s["extra"]), inline=False,
+                                          css_classes=["conv-extra-filters"], width=300),
     }
 
     def settings():
@@ -538,7 +708,8 @@ def layer_view(state, t, lang, changed):
     for widget in w.values():
         widget.param.watch(lambda event: changed(), "value")
     panel = pn.Column(w["stride"], pn.pane.HTML(f"<small>{t('padding')}</small>", margin=(0, 10)), w["padding"],
-                      w["bias"], w["extra"])
+                      w["bias"], pn.pane.HTML(f"<small>{t('extra_filters')}</small>", margin=(5, 10, 0, 10)),
+                      w["extra"])
     return types.SimpleNamespace(panel=panel, refresh=refresh, widgets=w, settings=settings)
 
 
@@ -548,12 +719,8 @@ def plots_view(state, t, lang, select_pixel):
     in_fig, in_src, in_map = image_plot(state["image"], "", "conv-input-plot", tools="pan,wheel_zoom,reset")
     out_fig, out_src, out_map = image_plot(state["result"]["maps"][state["settings"]["filter"]], "",
                                            "conv-output-plot")
-    rf_src = ColumnDataSource(rect_data(None), name="conv-receptive-field")
-    in_fig.quad(source=rf_src, left="left", right="right", top="top", bottom="bottom",
-                fill_color="red", fill_alpha=0.2, line_color="red", line_width=2)
-    px_src = ColumnDataSource(rect_data(None), name="conv-selected-pixel")
-    out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
-                 fill_alpha=0, line_color="red", line_width=2)
+    field = views.mark(in_fig, "conv-receptive-field", "red", fill_alpha=0.2)
+    pixel = views.mark(out_fig, "conv-selected-pixel", "red")
     thumbs, map_sources = [], []        # the extra feature maps' figures, made when first needed
     thumb_row = pn.Row(css_classes=["conv-feature-maps"])
 
@@ -582,9 +749,8 @@ def plots_view(state, t, lang, select_pixel):
 
     def mark(info):
         """The receptive field of the inspected pixel on the input, the pixel on the map (none: info is None)."""
-        rf_src.data = rect_data(info and info["rect"])
-        px_src.data = rect_data(info and {"top": info["i"], "bottom": info["i"] + 1,
-                                          "left": info["j"], "right": info["j"] + 1})
+        field.show(info and info["rect"])
+        pixel.show(info and {"top": info["i"], "bottom": info["i"] + 1, "left": info["j"], "right": info["j"] + 1})
 
     def on_tap(event):
         hit = tapped_pixel(event, state["result"]["maps"][state["settings"]["filter"]].shape)
@@ -595,7 +761,7 @@ def plots_view(state, t, lang, select_pixel):
     return types.SimpleNamespace(
         panel=pn.Column(pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)), thumb_row), refresh=refresh,
         mark=mark, on_tap=on_tap, figures={"input": in_fig, "output": out_fig},
-        sources={"input": in_src, "output": out_src, "receptive_field": rf_src, "selected": px_src,
+        sources={"input": in_src, "output": out_src, "receptive_field": field.source, "selected": pixel.source,
                  "maps": map_sources})
 
 
@@ -626,11 +792,34 @@ def dot_view(state, lang, mark):
     return types.SimpleNamespace(panel=detail, refresh=refresh)
 
 
+def export_view(state, t, lang):
+    """Take it away: the main kernel as a NumPy array literal to paste into Python, the feature map as a PNG."""
+    code = pn.pane.HTML("", css_classes=["conv-export-kernel"], stylesheets=[EXPORT_CSS], width=PLOT_PX * 2)
+    png = pn.widgets.FileDownload(label=t("export_png"), filename="feature_map.png", css_classes=["conv-export-png"],
+                                  width=240, callback=lambda: io.BytesIO(export.map_png(main_map(state))))
+
+    def refresh():
+        name = state["settings"]["filter"]
+        kernel = state["result"]["kernels"][name]
+        png.filename = f"feature_map_{name}.png"
+        text = (f"import numpy as np\n{export.kernel_literal(kernel)}" if kernel is not None else
+                f"# {i18n.text(lang, 'nonlinear_note', name=filter_label(lang, name))}")
+        code.object = f"<b>{t('export_kernel')}</b><pre>{html.escape(text)}</pre>"
+
+    return types.SimpleNamespace(panel=pn.Column(code, png), refresh=refresh, code=code, png=png)
+
+
+def main_map(state):
+    return state["result"]["maps"][state["settings"]["filter"]]
+
+
 # ---------------------------------------------------------------- what the lab does
 
 def apply(lab, image=None, image_name=None, custom=None, notice=None):
     """Recompute from the widgets (and a new image or custom kernel); keep the last good state on error."""
     state, v = lab.state, lab.views
+    if lab.muted:                       # `restore` is setting the widgets to a state it already computed
+        return True
     new = {**v.filter.settings(), "custom": state["settings"]["custom"] if custom is None else custom,
            **v.layer.settings()}
     img = state["image"] if image is None else image
@@ -640,7 +829,8 @@ def apply(lab, image=None, image_name=None, custom=None, notice=None):
         state["message"] = ("error", "err_settings", {"why": reason(e)})
         v.message.refresh()
         return False
-    state.update(settings=new, result=res, image=img, message=notice, image_name=image_name or state["image_name"])
+    state.update(settings=res["settings"], result=res, image=img, message=notice,
+                 image_name=image_name or state["image_name"])
     show(lab)
     return True
 
@@ -648,7 +838,7 @@ def apply(lab, image=None, image_name=None, custom=None, notice=None):
 def show(lab):
     """Push the current state to every view (one data change per plot)."""
     v = lab.views
-    for view in (v.plots, v.kernel, v.numbers, v.filter, v.layer, v.message, v.dot):
+    for view in (v.plots, v.kernel, v.numbers, v.filter, v.layer, v.message, v.dot, v.export):
         view.refresh()
 
 
@@ -656,6 +846,79 @@ def select_pixel(lab, i, j):
     """What a click on output pixel (i, j) does."""
     lab.state["tap"] = (int(i), int(j))
     lab.views.dot.refresh()
+
+
+# ---------------------------------------------------------------- settings in the page's URL
+
+def url_state(state):
+    """The lab's settings as small JSON-able data (see docs/api.md): the demo photo (an upload cannot travel),
+    filter, size, sigma, my kernel's cells, stride, padding, bias, extra filters."""
+    s = state["settings"]
+    photo = {"photo": state["image_name"]} if state["image_name"] in state["demos"] else {}
+    return {**photo, "filter": s["filter"], "size": s["size"], "sigma": s["sigma"],
+            "kernel": [[float(str(v)) for v in row] for row in s["custom"]],     # float32's shortest text
+            "stride": s["stride"], "padding": s["padding"], "bias": s["bias"], "extra": list(s["extra"])}
+
+
+def refusing(check, allowed):
+    """A lab's check(value) as a link's check(name, value): its ValueError becomes urlstate.Refused, saying what
+    the setting may be (`allowed`, in words any language reads)."""
+    def check_link(name, value):
+        try:
+            return check(value)
+        except ValueError:       # (a huge int is quoted shortened: repr() refuses ints of 4300+ digits)
+            big = isinstance(value, int) and not -10**30 < value < 10**30
+            raise urlstate.Refused(name, short(value) if big else value, allowed) from None
+    return check_link
+
+
+def url_checks(demos):
+    """{url key: check(name, value) -> value, raising urlstate.Refused}: the lab's own checks (CHECKS)."""
+    def by(field, allowed):
+        return refusing(CHECKS[field], allowed)
+    return {"photo": lambda name, value: urlstate.choice(name, value, demos),
+            "filter": by("filter", ", ".join(FILTERS)), "size": by("size", f"1…{MAX_KERNEL} (odd)"),
+            "sigma": by("sigma", "{}…{}".format(*SIGMA_RANGE)),
+            "kernel": by("custom", f"3×3, 5×5: {fmt(-CELL_LIMIT)}…{fmt(CELL_LIMIT)}"),
+            "stride": by("stride", f"1…{MAX_STRIDE} (int)"), "padding": by("padding", "valid, same"),
+            "bias": by("bias", f"{fmt(-BIAS_LIMIT)}…{fmt(BIAS_LIMIT)}"),
+            "extra": by("extra", f"≤ {MAX_EXTRA}: {', '.join(FILTERS)}")}
+
+
+def restore(lab, data):
+    """Apply what a link asks for (data: a url_state); what is missing or refused keeps its default, and
+    settings that do not fit together (a 31×31 kernel on a small photo without padding) give way to the
+    defaults. Returns notices, (i18n key, values) pairs, for the page to show; never raises."""
+    state = lab.state
+    defaults = url_state({**state, "settings": default_settings(), "image_name": default_photo(state["demos"])})
+    values, notices = urlstate.restore_fields(data, url_checks(state["demos"]), defaults)
+    settings = {**{k: values[k] for k in CHECKS if k in values}, "custom": values["kernel"]}
+    name = values["photo"]
+    image = prepare_image(state["images"][name])[0] if name != state["image_name"] else state["image"]
+    try:
+        res = compute(image, settings)
+    except ValueError as e:
+        why = reason(e)
+        notices.append(("url_failed", {"why": said(lab.lang, *why) if isinstance(why, tuple) else why}))
+        res = compute(image, default_settings())
+    state.update(settings=res["settings"], result=res, image=image, image_name=name, tap=None, message=None)
+    sync_widgets(lab)
+    show(lab)
+    return notices
+
+
+def sync_widgets(lab):
+    """Show the state's settings in the widgets without recomputing on each (apply sees lab.muted)."""
+    s, w = lab.state["settings"], lab.widgets
+    lab.muted = True
+    try:
+        w["image"].value = lab.state["image_name"]
+        for key in ("filter", "size", "sigma", "stride", "padding", "bias", "extra"):
+            w[key].value = s[key]
+        w["custom_size"].value = s["custom"].shape[0]
+        lab.views.kernel.fill_cells()
+    finally:
+        lab.muted = False
 
 
 # ---------------------------------------------------------------- the lab
@@ -667,7 +930,7 @@ def build(state, lang="en"):
     callbacks tests call directly: select_pixel(i, j), load_upload(filename, bytes), on_tap(event), refresh().
     """
     t = functools.partial(i18n.text, lang)
-    lab = types.SimpleNamespace(state=state)
+    lab = types.SimpleNamespace(state=state, lang=lang, muted=False)
     recompute = functools.partial(apply, lab)
     v = lab.views = types.SimpleNamespace(message=message_view(state, lang))
     v.image = image_view(state, t, recompute, v.message.refresh)
@@ -676,11 +939,12 @@ def build(state, lang="en"):
     v.layer = layer_view(state, t, lang, recompute)
     v.plots = plots_view(state, t, lang, functools.partial(select_pixel, lab))
     v.numbers, v.dot = numbers_view(state, lang), dot_view(state, lang, v.plots.mark)
+    v.export = export_view(state, t, lang)
     show(lab)
 
     controls = pn.Column(v.image.panel, v.filter.panel, v.kernel.panel, v.layer.panel,
                          width=320, css_classes=["conv-controls"])
-    plots = pn.Column(v.message.panel, v.plots.panel, v.numbers.panel, v.dot.panel)
+    plots = pn.Column(v.message.panel, v.plots.panel, v.numbers.panel, v.dot.panel, v.export.panel)
     lab.layout = pn.Row(controls, plots, css_classes=["conv-lab"])
 
     lab.widgets = {**v.image.widgets, **v.filter.widgets, **v.kernel.widgets, **v.layer.widgets}
@@ -689,6 +953,7 @@ def build(state, lang="en"):
     lab.figures, lab.sources = v.plots.figures, v.plots.sources
     lab.select_pixel, lab.on_tap = functools.partial(select_pixel, lab), v.plots.on_tap
     lab.load_upload, lab.refresh = v.image.load_upload, functools.partial(show, lab)
+    lab.url_state, lab.restore = functools.partial(url_state, state), functools.partial(restore, lab)
     return lab
 
 

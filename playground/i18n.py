@@ -196,6 +196,8 @@ STRINGS = {
         "dot_mirror_note": "(cells outside the image mirror the border, as core's Sobel does)",
         "dot_sum": "Σ input × kernel = {total} ; + bias {bias} = {output}",
         "dot_hint": "Click a pixel of the feature map to see how it was computed.",
+        "export_kernel": "This kernel in NumPy (copy it into Python):",
+        "export_png": "Download the feature map (.png)",
         "notice_downscaled": "The image was {h0}×{w0}; it was shrunk by average pooling ({f}×{f}) to {h}×{w}.",
         "notice_loaded": "Loaded {name}: {h}×{w}.",
         "err_upload": "Could not read “{name}” as a PNG or JPEG image ({why}). The previous image is kept.",
@@ -221,12 +223,10 @@ STRINGS = {
         "notice_decoded": "{name} is {h0}×{w0}: it was decoded shrunk to {h}×{w} (each pixel the average of "
                           "{f}×{f}).",
         "err_settings": "These settings do not work: {why}. The last good result is shown.",
-        # a link's settings (url_state / restore), every lab
-        "url_not_settings": "The link's settings for this lab could not be read; the defaults are shown.",
-        "url_unknown": "The link names settings this lab does not have ({names}); they were ignored.",
-        "url_refused": "The link's {field} ({value}) was not used: {why}.",
+        # a link's settings that do not work together (restore in the conv, pooling and studio rooms)
         "url_failed": "The link's settings do not work together ({why}); the defaults are shown.",
-        "url_notices": "{lines}",
+        "url_field_refused": "The link's {name} was not used: {why}.",
+        "url_studio_notices": "Not everything in the link could be used: {notices}",
         # pooling lab
         "pool_source": "Pool what",
         "pool_src_input": "the input image",
@@ -236,8 +236,8 @@ STRINGS = {
         "pool_avg": "average pooling",
         "pool_size": "Pool size",
         "pool_stride": "Stride",
-        "pool_input_plot": "Input {h}×{w} (red: pixels that won a max)",
-        "pool_input_plot_avg": "Input {h}×{w}",
+        "pool_input_plot": "Input {h}×{w}",
+        "pool_winners": "Mark every window's winner in red",
         "pool_output_plot": "Pooled {h}×{w}",
         "pool_numbers": "{h}×{w} → {ho}×{wo}: pooling has no weights; it keeps the depth and shrinks the map.",
         "pool_detail_max": "Window rows {top}…{bottom}, cols {left}…{right}: max = {output}, from input pixel "
@@ -282,6 +282,10 @@ STRINGS = {
         # run
         "start": "Start", "pause": "Pause", "resume": "Resume", "stop": "Stop", "reset": "Reset weights",
         "save": "Save weights (.npz)", "load": "Load weights (.npz, from the studio or the training scripts)",
+        "export_zip": "Export as Python (.zip)",
+        "code_title": "This model as Python code (the export's script, and Keras beside it)",
+        "code_core": "With the playground's core (studio_model.py in the export)",
+        "code_keras": "The same model in Keras (TensorFlow)",
         "status_ready": "Ready", "status_running": "Training", "status_paused": "Paused", "status_stopped": "Stopped",
         "status_done": "Done", "status_diverged": "Stopped: diverged",
         "status_line": "{status} · epoch {epoch} of {epochs} · {images:,} images seen · {ips:,.0f} images/s · "
@@ -294,6 +298,10 @@ STRINGS = {
         "msg_nonfinite": "The loss became {loss} (not a number) after {images:,} images: the learning rate {lr:g} is "
                          "too high for {optimizer}. Training stopped and the last good weights were restored. Try a "
                          "smaller learning rate.",
+        # training.py (issue 11): a NaN/inf gradient while the loss was still finite (core.step names the weight)
+        "msg_nonfinite_grad": "The gradient of {weight} became NaN/inf after {images:,} images (the loss was "
+                              "{loss:.3g}): the learning rate {lr:g} is too high for {optimizer}. Training stopped and "
+                              "the last good weights were restored. Try a smaller learning rate.",
         "msg_loaded": "Loaded {name}: {params:,} weights. Start trains it further.",
         "err_config": "That setting does not work: {why}. Nothing was changed.",
         "err_load": "Could not load that weights file: {why}. Your current model is kept.",
@@ -306,12 +314,12 @@ STRINGS = {
         "x_images": "images seen",
         "filters_title": "First layer's filters ({name}: {n} of {h}×{w})",
         "no_conv": "This stack has no convolution layer, so there are no filters to show.",
-        "maps_title": "Feature maps of every layer",
+        "maps_title": "Feature maps of every layer: the input as the network sees it, then each layer's output",
         "maps_source": "Input",
         "src_test": "a test image", "src_drawing": "my drawing",
         "test_index": "Test image #",
         "input_title": "Input 32×32 (label {label})",
-        "input_title_drawing": "Your digit, as the network sees it",
+        "input_title_drawing": "Your digit (32×32)",
         "map_title": "{name} {shape}",
         "confusion_title": "Confusion matrix on the {n:,} test images (rows: true digit, columns: predicted)",
         "confusion_empty": "The confusion matrix appears after the first epoch (or when training stops).",
@@ -672,6 +680,8 @@ STRINGS = {
         "dot_mirror_note": "(영상 밖의 칸은 가장자리를 거울처럼 비춘 값, 코어의 소벨과 같음)",
         "dot_sum": "Σ 입력 × 커널 = {total} ; + 바이어스 {bias} = {output}",
         "dot_hint": "특징 맵의 화소를 누르면 어떻게 계산되었는지 보입니다.",
+        "export_kernel": "이 커널을 NumPy로 (파이썬에 붙여 넣으세요):",
+        "export_png": "특징 맵 내려받기 (.png)",
         "notice_downscaled": "영상이 {h0}×{w0}이어서 평균 풀링 ({f}×{f})으로 {h}×{w}로 줄였습니다.",
         "notice_loaded": "{name} 불러옴: {h}×{w}.",
         "err_upload": "“{name}”을(를) PNG나 JPEG 영상으로 읽을 수 없습니다 ({why}). 이전 영상을 그대로 둡니다.",
@@ -696,11 +706,9 @@ STRINGS = {
         "why_too_many_pixels": "{w}×{h} 화소입니다; 이 실습은 {limit}백만 화소까지 읽습니다",
         "notice_decoded": "{name}은(는) {h0}×{w0}이어서 {h}×{w}로 줄여 읽었습니다 (화소마다 {f}×{f}의 평균).",
         "err_settings": "이 설정으로는 계산할 수 없습니다: {why}. 마지막으로 성공한 결과를 보여 줍니다.",
-        "url_not_settings": "링크에 담긴 이 실습의 설정을 읽을 수 없어서 기본값을 보여 줍니다.",
-        "url_unknown": "링크에 이 실습에 없는 설정({names})이 있어서 무시했습니다.",
-        "url_refused": "링크의 {field} ({value})은(는) 쓰지 않았습니다: {why}.",
         "url_failed": "링크의 설정들이 함께 맞지 않아서({why}) 기본값을 보여 줍니다.",
-        "url_notices": "{lines}",
+        "url_field_refused": "링크의 {name}은(는) 쓰지 않았습니다: {why}.",
+        "url_studio_notices": "링크의 설정을 모두 쓰지는 못했습니다: {notices}",
         # pooling lab
         "pool_source": "풀링할 대상",
         "pool_src_input": "입력 영상",
@@ -710,8 +718,8 @@ STRINGS = {
         "pool_avg": "평균 풀링",
         "pool_size": "풀링 크기",
         "pool_stride": "보폭",
-        "pool_input_plot": "입력 {h}×{w} (빨강: 최대값으로 뽑힌 화소)",
-        "pool_input_plot_avg": "입력 {h}×{w}",
+        "pool_input_plot": "입력 {h}×{w}",
+        "pool_winners": "창마다 최대값으로 뽑힌 화소를 빨강으로 표시",
         "pool_output_plot": "풀링 결과 {h}×{w}",
         "pool_numbers": "{h}×{w} → {ho}×{wo}: 풀링층은 가중치가 없고, 깊이는 그대로 두고 맵의 크기를 줄입니다.",
         "pool_detail_max": "창 {top}…{bottom}행, {left}…{right}열: 최대값 = {output}, 입력 화소 "
@@ -753,6 +761,10 @@ STRINGS = {
         "imbalanced": "불균형 MNIST: 숫자 5-9는 10%만 사용 (Focal 손실을 써 보세요)",
         "start": "시작", "pause": "일시 정지", "resume": "계속", "stop": "정지", "reset": "가중치 초기화",
         "save": "가중치 저장 (.npz)", "load": "가중치 불러오기 (.npz, 스튜디오나 학습 스크립트에서 만든 파일)",
+        "export_zip": "파이썬 코드로 내보내기 (.zip)",
+        "code_title": "이 모델을 파이썬 코드로 (내보낸 스크립트, 옆에는 Keras)",
+        "code_core": "놀이터의 core로 (내보내기의 studio_model.py)",
+        "code_keras": "같은 모델을 Keras(TensorFlow)로",
         "status_ready": "준비", "status_running": "학습 중", "status_paused": "일시 정지", "status_stopped": "정지됨",
         "status_done": "완료", "status_diverged": "정지: 발산",
         "status_line": "{status} · 에포크 {epoch}/{epochs} · 이미지 {images:,}장 학습 · 초당 {ips:,.0f}장 · "
@@ -763,6 +775,10 @@ STRINGS = {
                         "너무 큽니다. 학습을 멈추고 마지막으로 정상이던 가중치로 되돌렸습니다. 학습률을 줄여 보세요.",
         "msg_nonfinite": "이미지 {images:,}장 뒤에 손실이 {loss}(숫자가 아님)이 되었습니다: {optimizer}에 학습률 {lr:g}은(는) "
                          "너무 큽니다. 학습을 멈추고 마지막으로 정상이던 가중치로 되돌렸습니다. 학습률을 줄여 보세요.",
+        # training.py (issue 11): a NaN/inf gradient while the loss was still finite (core.step names the weight)
+        "msg_nonfinite_grad": "이미지 {images:,}장 뒤에 {weight}의 기울기가 NaN/inf가 되었습니다(손실은 {loss:.3g}): "
+                              "{optimizer}에 학습률 {lr:g}은(는) 너무 큽니다. 학습을 멈추고 마지막으로 정상이던 "
+                              "가중치로 되돌렸습니다. 학습률을 줄여 보세요.",
         "msg_loaded": "{name}을(를) 불러왔습니다: 가중치 {params:,}개. 시작을 누르면 이어서 학습합니다.",
         "err_config": "이 설정은 쓸 수 없습니다: {why}. 아무것도 바뀌지 않았습니다.",
         "err_load": "가중치 파일을 불러올 수 없습니다: {why}. 지금 모델은 그대로입니다.",
@@ -774,12 +790,12 @@ STRINGS = {
         "x_images": "학습한 이미지 수",
         "filters_title": "첫 층의 필터 ({name}: {h}×{w} 필터 {n}개)",
         "no_conv": "이 구조에는 컨볼루션 층이 없어서 보여 줄 필터가 없습니다.",
-        "maps_title": "모든 층의 특징 맵",
+        "maps_title": "모든 층의 특징 맵: 신경망이 보는 입력, 그다음 층마다의 출력",
         "maps_source": "입력",
         "src_test": "테스트 이미지", "src_drawing": "내가 그린 숫자",
         "test_index": "테스트 이미지 번호",
         "input_title": "입력 32×32 (정답 {label})",
-        "input_title_drawing": "신경망이 보는 내 숫자",
+        "input_title_drawing": "내 숫자 (32×32)",
         "map_title": "{name} {shape}",
         "confusion_title": "테스트 이미지 {n:,}장의 혼동 행렬 (행: 정답, 열: 예측)",
         "confusion_empty": "혼동 행렬은 첫 에포크가 끝나거나 학습을 멈추면 나타납니다.",

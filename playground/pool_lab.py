@@ -3,7 +3,8 @@
 Storyboard:
 1. The student chooses what to pool (the grey input, or the convolution lab's current feature map),
    max or average pooling (최대/평균 풀링), the pool size and the stride (보폭).
-2. They see the pooled map, its shape, and, for max pooling, every input pixel that won a window (red).
+2. They see the pooled map, its shape, and, for max pooling and if they ask, every input pixel that won a
+   window (red; off at first: on a whole photo one pixel in four lights up and the photo reads as noise).
 3. Clicking a pooled pixel shows its window on the input and where its maximum came from.
 
 State is a plain dict; `compute` and `inspect` are pure. One view function per part (controls, plots,
@@ -18,15 +19,21 @@ from bokeh import events
 from bokeh.models import ColumnDataSource
 
 from core import pooling, receptive
-from . import conv_lab, i18n
-from .views import TABLE_CSS, fmt, image_plot, rect_data, show_array, tapped_pixel
+from . import conv_lab, i18n, urlstate, views
+from .views import TABLE_CSS, fmt, image_plot, show_array, tapped_pixel
 
 # Half-transparent red as bokeh's RGBA uint32 (bytes R, G, B, A): the photo stays readable under the winners.
 WINNER_RGBA = np.array([230, 30, 30, 150], np.uint8).view(np.uint32)[0]
+MAX_POOL = 8              # pool size and stride: 1..8 (the sliders' range; a link is checked against it too)
+SOURCES, KINDS = ("input", "map"), ("max", "avg")
+
+
+def default_settings():
+    return {"source": "input", "kind": "max", "size": 2, "stride": 2}
 
 
 def initial_state():
-    return {"settings": {"source": "input", "kind": "max", "size": 2, "stride": 2}, "tap": None, "message": None}
+    return {"settings": default_settings(), "winners": False, "tap": None, "message": None}
 
 
 # ---------------------------------------------------------------- pure functions
@@ -118,64 +125,63 @@ def controls_view(state, t):
         "kind": pn.widgets.RadioButtonGroup(label=t("pool_kind"), value=s["kind"],
                                             options={t("pool_max"): "max", t("pool_avg"): "avg"},
                                             css_classes=["pool-kind"]),
-        "size": pn.widgets.IntSlider(label=t("pool_size"), start=1, end=8, value=s["size"],
+        "size": pn.widgets.IntSlider(label=t("pool_size"), start=1, end=MAX_POOL, value=s["size"],
                                      css_classes=["pool-size"], width=200),
-        "stride": pn.widgets.IntSlider(label=t("pool_stride"), start=1, end=8, value=s["stride"],
+        "stride": pn.widgets.IntSlider(label=t("pool_stride"), start=1, end=MAX_POOL, value=s["stride"],
                                        css_classes=["pool-stride"], width=200),
     }
+    winners = pn.widgets.Checkbox(label=t("pool_winners"), value=state["winners"], css_classes=["pool-winners"],
+                                  width=300)
     panel = pn.Column(
         pn.pane.HTML(f"<small>{t('pool_source')}</small>", margin=(0, 10)), w["source"],
         pn.pane.HTML(f"<small>{t('pool_kind')}</small>", margin=(0, 10)), w["kind"],
-        w["size"], w["stride"], width=320, css_classes=["pool-controls"])
-    return types.SimpleNamespace(panel=panel, widgets=w)
+        w["size"], w["stride"], winners, width=320, css_classes=["pool-controls"])
+    return types.SimpleNamespace(panel=panel, widgets=w, winners=winners)
 
 
-def plots_view(state, conv_state, view, t, select_pixel):
-    """The input with max pooling's winners in red, the pooled map (a click calls select_pixel(i, j)) and, when
-    pooling a feature map, the photo; mark(info, pixel, field) draws the clicked window, winner and field."""
+def plots_view(state, conv_state, view, t, lang, select_pixel):
+    """The input (max pooling's winners in red when state["winners"]), the pooled map (a click calls
+    select_pixel(i, j)) and, when pooling a feature map, the photo; mark(info, pixel, field) draws the clicked
+    window, its winner and the field it sees on the photo."""
     x = view["x"]
     in_fig, in_src, in_map = image_plot(x, "", "pool-input-plot", tools="pan,wheel_zoom,reset")
     win_src = ColumnDataSource({"image": [overlay_rgba(None, x.shape)], "dw": [x.shape[1]], "dh": [x.shape[0]]},
                                name="pool-argmax")
-    in_fig.image_rgba(image="image", x=0, y=0, dw="dw", dh="dh", source=win_src)
-    window_src = ColumnDataSource(rect_data(None), name="pool-window")
-    in_fig.quad(source=window_src, left="left", right="right", top="top", bottom="bottom",
-                fill_color="yellow", fill_alpha=0.25, line_color="orange", line_width=2)
+    overlay = in_fig.image_rgba(image="image", x=0, y=0, dw="dw", dh="dh", source=win_src)
+    window = views.mark(in_fig, "pool-window", "orange", fill_alpha=0.25)
     out_fig, out_src, out_map = image_plot(x, "", "pool-output-plot")
-    winner_src = ColumnDataSource(rect_data(None), name="pool-winner")
-    in_fig.quad(source=winner_src, left="left", right="right", top="top", bottom="bottom",
-                fill_color="blue", fill_alpha=0.8, line_color="blue")
-    px_src = ColumnDataSource(rect_data(None), name="pool-selected-pixel")
-    out_fig.quad(source=px_src, left="left", right="right", top="top", bottom="bottom",
-                 fill_alpha=0, line_color="orange", line_width=2)
-    photo_fig, photo_src, photo_map = image_plot(conv_state["image"], "", "pool-photo-plot", width=200,
+    winner = views.mark(in_fig, "pool-winner", "blue", fill_alpha=0.8)
+    pixel = views.mark(out_fig, "pool-selected-pixel", "orange")
+    photo_fig, photo_src, photo_map = image_plot(conv_state["image"], "", "pool-photo-plot", width=220,
                                                  tools="pan,wheel_zoom,reset")
-    field_src = ColumnDataSource(rect_data(None), name="pool-photo-field")
-    photo_fig.quad(source=field_src, left="left", right="right", top="top", bottom="bottom",
-                   fill_color="yellow", fill_alpha=0.25, line_color="orange", line_width=2)
+    field = views.mark(photo_fig, "pool-photo-field", "orange", fill_alpha=0.25)
     photo_pane = pn.pane.Bokeh(photo_fig, visible=False)
 
     def refresh():
         x, out, winners = view["x"], view["result"]["output"], view["result"]["winners"]
         show_array(in_fig, in_src, in_map, x)
         win_src.data = {"image": [overlay_rgba(winners, x.shape)], "dw": [x.shape[1]], "dh": [x.shape[0]]}
-        in_fig.title.text = t("pool_input_plot" if winners is not None else "pool_input_plot_avg",
-                              h=x.shape[0], w=x.shape[1])
+        overlay.visible = state["winners"]
+        on_map = state["settings"]["source"] == "map"
+        if on_map:      # the left plot shows the conv lab's feature map, and says so
+            name = conv_state["settings"]["filter"]
+            in_fig.title.text = t("output_plot", name=conv_lab.filter_label(lang, name), h=x.shape[0], w=x.shape[1])
+        else:
+            in_fig.title.text = t("pool_input_plot", h=x.shape[0], w=x.shape[1])
         show_array(out_fig, out_src, out_map, out)
         out_fig.title.text = t("pool_output_plot", h=out.shape[0], w=out.shape[1])
-        on_map = state["settings"]["source"] == "map"
         photo_pane.visible = photo_fig.visible = on_map
         if on_map:
             show_array(photo_fig, photo_src, photo_map, conv_state["image"])
             photo_fig.title.text = t("pool_photo_plot")
 
-    def mark(info, pixel, field):
-        window_src.data = rect_data(info and info["rect"])
+    def mark(info, pixel_ij, field_rect):
+        window.show(info and info["rect"])
         win = info and info["winner"]
-        winner_src.data = rect_data(win and {"top": win[0], "bottom": win[0] + 1, "left": win[1], "right": win[1] + 1})
-        i, j = pixel
-        px_src.data = rect_data(info and {"top": i, "bottom": i + 1, "left": j, "right": j + 1})
-        field_src.data = rect_data(field)
+        winner.show(win and {"top": win[0], "bottom": win[0] + 1, "left": win[1], "right": win[1] + 1})
+        i, j = pixel_ij
+        pixel.show(info and {"top": i, "bottom": i + 1, "left": j, "right": j + 1})
+        field.show(field_rect)
 
     def on_tap(event):
         hit = tapped_pixel(event, view["result"]["output"].shape)
@@ -185,9 +191,9 @@ def plots_view(state, conv_state, view, t, select_pixel):
     out_fig.on_event(events.Tap, on_tap)
     return types.SimpleNamespace(
         panel=pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig), photo_pane), refresh=refresh, mark=mark,
-        on_tap=on_tap, figures={"input": in_fig, "output": out_fig, "photo": photo_fig},
-        sources={"input": in_src, "output": out_src, "winners": win_src, "window": window_src, "winner": winner_src,
-                 "photo": photo_src, "photo_field": field_src, "selected": px_src})
+        on_tap=on_tap, figures={"input": in_fig, "output": out_fig, "photo": photo_fig}, overlay=overlay,
+        sources={"input": in_src, "output": out_src, "winners": win_src, "window": window.source,
+                 "winner": winner.source, "photo": photo_src, "photo_field": field.source, "selected": pixel.source})
 
 
 def numbers_view(view, t):
@@ -238,19 +244,93 @@ def message_view(state):
 
 # ---------------------------------------------------------------- what the lab does
 
+def check_settings(settings):
+    """The pooling settings within their bounds -> a clean dict; LabError naming the field otherwise (core
+    checks that the pool fits its input)."""
+    return {key: check(settings[key]) for key, check in CHECKS.items()}
+
+
+def choice_of(key, options):
+    def check(value):
+        if not isinstance(value, str) or value not in options:
+            raise conv_lab.LabError("why_choice", field=(key, {}), value=conv_lab.short(value),
+                                    names=", ".join(options))
+        return value
+    return check
+
+
+CHECKS = {"source": choice_of("pool_source", SOURCES), "kind": choice_of("pool_kind", KINDS),
+          "size": lambda v: conv_lab.bounded(v, "pool_size", 1, MAX_POOL, integer=True),
+          "stride": lambda v: conv_lab.bounded(v, "pool_stride", 1, MAX_POOL, integer=True)}
+
+
 def recompute(lab, **settings):
     """Pool with these settings and the conv lab's current arrays; on error say why and keep the last good view."""
-    x = source_array(lab.conv_state, settings["source"])
+    if lab.muted:                           # restore() is setting the widgets to what it computed already
+        return True
     try:
+        settings = check_settings(settings)
+        x = source_array(lab.conv_state, settings["source"])
         res = compute(x, settings)
     except ValueError as e:
-        lab.state["message"] = lab.t("err_settings", why=str(e))
+        lab.state["message"] = lab.t("err_settings", why=reason_text(e, lab.lang))
         lab.views.message.refresh()
         return False
     lab.state.update(settings=settings, message=None)
     lab.view.update(x=x, result=res)
     show(lab)
     return True
+
+
+def reason_text(error, lang):
+    why = conv_lab.reason(error)
+    return conv_lab.said(lang, *why) if isinstance(why, tuple) else why
+
+
+def show_winners(lab, on):
+    lab.state["winners"] = bool(on)
+    lab.views.plots.refresh()
+
+
+# ---------------------------------------------------------------- settings in the page's URL
+
+def url_state(state):
+    """The lab's settings as small JSON-able data: source, kind, size, stride, and whether winners are marked."""
+    return {**state["settings"], "winners": state["winners"]}
+
+
+URL_CHECKS = {"source": conv_lab.refusing(CHECKS["source"], ", ".join(SOURCES)),
+              "kind": conv_lab.refusing(CHECKS["kind"], ", ".join(KINDS)),
+              "size": conv_lab.refusing(CHECKS["size"], f"1…{MAX_POOL} (int)"),
+              "stride": conv_lab.refusing(CHECKS["stride"], f"1…{MAX_POOL} (int)"),
+              "winners": urlstate.flag}
+
+
+def restore(lab, data):
+    """Apply what a link asks for; what is missing or refused keeps its default, and a pool that does not fit
+    its input gives way to the defaults. Returns notices, (i18n key, values) pairs, for the page to show;
+    never raises."""
+    values, notices = urlstate.restore_fields(data, URL_CHECKS, url_state(initial_state()))
+    winners = values.pop("winners")
+    x = source_array(lab.conv_state, values["source"])
+    try:
+        res = compute(x, values)
+    except ValueError as e:
+        notices.append(("url_failed", {"why": reason_text(e, lab.lang)}))
+        values = default_settings()
+        x = source_array(lab.conv_state, values["source"])
+        res = compute(x, values)
+    lab.state.update(settings=values, winners=winners, tap=None, message=None)
+    lab.view.update(x=x, result=res)
+    lab.muted = True
+    try:
+        for key, widget in lab.widgets.items():
+            widget.value = values[key]
+        lab.views.controls.winners.value = winners
+    finally:
+        lab.muted = False
+    show(lab)
+    return notices
 
 
 def show(lab):
@@ -272,12 +352,14 @@ def build(state, conv_state, lang="en"):
     """
     t = functools.partial(i18n.text, lang)
     x = source_array(conv_state, state["settings"]["source"])
-    lab = types.SimpleNamespace(state=state, conv_state=conv_state, t=t, view={"x": x, "result": None})
+    lab = types.SimpleNamespace(state=state, conv_state=conv_state, t=t, lang=lang, muted=False,
+                                view={"x": x, "result": None})
     v = lab.views = types.SimpleNamespace(controls=controls_view(state, t), message=message_view(state))
-    v.plots = plots_view(state, conv_state, lab.view, t, functools.partial(select_pixel, lab))
+    v.plots = plots_view(state, conv_state, lab.view, t, lang, functools.partial(select_pixel, lab))
     v.numbers, v.detail = numbers_view(lab.view, t), detail_view(state, conv_state, lab.view, lang, v.plots.mark)
     lab.refresh = lambda: recompute(lab, **{key: w.value for key, w in v.controls.widgets.items()})
     pn.bind(functools.partial(recompute, lab), **v.controls.widgets, watch=True)
+    pn.bind(functools.partial(show_winners, lab), v.controls.winners, watch=True)
     if not lab.refresh():                 # the saved settings no longer fit (e.g. a smaller feature map)
         lab.view.update(x=x, result=compute(x, {**state["settings"], "size": 1, "stride": 1}))
         show(lab)
@@ -287,6 +369,8 @@ def build(state, conv_state, lang="en"):
     lab.widgets, lab.figures, lab.sources = v.controls.widgets, v.plots.figures, v.plots.sources
     lab.message, lab.numbers, lab.detail = v.message.panel, v.numbers.panel, v.detail.panel
     lab.select_pixel, lab.on_tap = functools.partial(select_pixel, lab), v.plots.on_tap
+    lab.widgets_winners = v.controls.winners
+    lab.url_state, lab.restore = functools.partial(url_state, state), functools.partial(restore, lab)
     return lab
 
 

@@ -21,6 +21,7 @@ import asyncio
 import functools
 import html
 import io
+import re
 import time
 import types
 
@@ -30,13 +31,14 @@ from bokeh.models import ColumnDataSource, FreehandDrawTool, Range1d
 from bokeh.plotting import figure
 
 from core import datasets, drawing, metrics
-from . import i18n, studio_arch, training, views, visual
+from . import export, i18n, studio_arch, training, urlstate, views, visual
 
 TICK_MS = 50             # the periodic callback's period
 TICK_S = 0.25            # training time per tick: short enough that Pause answers at once
 YIELD_S = 0.01           # the event loop's turn after each tick (the page's clicks get in here)
 REFRESH_S = 1.5          # how often the filters and feature maps are redrawn while training
 DATA_RETRY_MS = 500      # how often the page looks for the MNIST subset while the site is still fetching it
+MAX_WEIGHTS_BYTES = 32 * 2**20   # the page refuses a larger weights file before reading it (views.file_input)
 MAX_MISCLASSIFIED = 40
 MAP_PX = 150
 CURVE_W, CURVE_H = 360, 220
@@ -45,6 +47,16 @@ SETTINGS = ("loss", "gamma", "alpha", "optimizer", "learning_rate", "momentum", 
 RUN_BUTTONS = ("start", "pause", "resume", "stop", "reset")
 SHOWN_KINDS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Dense", "Activation")   # layers with maps to show
 DIGITS = [str(d) for d in range(10)]
+CODE_CSS = """
+pre { font: 11px monospace; background: #f6f6f6; border: 1px solid #ddd; padding: 6px; overflow: auto;
+      max-height: 420px; margin: 4px 0; }
+"""
+ARCH_CSS = """
+.arch-lines { font: 12px monospace; white-space: pre; overflow-x: auto; border: 1px solid #ddd; padding: 2px 0; }
+.arch-lines div { padding: 0 4px; }
+.arch-lines .n { display: inline-block; width: 2.2em; color: #888; }
+.arch-lines .bad { background: #fde2e1; border-left: 3px solid #d62728; }
+"""
 CONFUSION_CSS = """
 table.confusion { border-collapse: collapse; font: 11px monospace; }
 table.confusion td, table.confusion th { border: 1px solid #ddd; padding: 1px 4px; text-align: right; min-width: 24px; }
@@ -82,6 +94,15 @@ def confusion_html(cm, t):
             cells.append(f"<td{style}>{cm[i, j]}</td>")
         rows.append(f"<tr><th>{i}</th>{''.join(cells)}<td>{recall[i]:.0%}</td></tr>")
     return f"<table class='confusion'>{head}{''.join(rows)}</table>"
+
+
+def marked_lines_html(text, line):
+    """The architecture text, numbered, with line `line` (1-based) marked: where the message points."""
+    rows = []
+    for n, row in enumerate(str(text).splitlines()[:studio_arch.MAX_LINES], start=1):
+        cls = " class='bad'" if n == line else ""
+        rows.append(f"<div{cls}><span class='n'>{n}</span>{html.escape(row[:200]) or ' '}</div>")
+    return f"<div class='arch-lines'>{''.join(rows)}</div>"
 
 
 def status_text(trainer, t):
@@ -122,7 +143,10 @@ def set_tiles(fig, source, array, width):
 
 
 def curve_plot(title, y_label, t, css):
+    """A curve against images seen. Its ranges are set by show_curve (Range1d, never empty: BokehJS warns about
+    an auto range over no data), its legend shows once there is something to label."""
     fig = figure(title=title, width=CURVE_W, height=CURVE_H, x_axis_label=t("x_images"), y_axis_label=y_label,
+                 x_range=Range1d(0, 1), y_range=Range1d(0, 1),
                  tools="pan,wheel_zoom,reset", toolbar_location="right", name=css, css_classes=[css])
     train = ColumnDataSource({"x": [], "y": []}, name=css + "-train")
     val = ColumnDataSource({"x": [], "y": []}, name=css + "-val")
@@ -130,7 +154,19 @@ def curve_plot(title, y_label, t, css):
     fig.line("x", "y", source=val, color="#d62728", line_width=2, legend_label=t("legend_val"))
     fig.scatter("x", "y", source=val, color="#d62728", size=4)
     fig.legend.location = "top_right" if css.endswith("loss") else "bottom_right"
+    fig.legend.visible = False
     return fig, train, val
+
+
+def show_curve(fig, train, val, curve, y_top=None):
+    """curve: {"train": (x, y), "val": (x, y)} -> the sources; the x range spans the images seen so far, the
+    y range 0..y_top (None: a little above the highest point)."""
+    (tx, ty), (vx, vy) = curve["train"], curve["val"]
+    train.data, val.data = {"x": list(tx), "y": list(ty)}, {"x": list(vx), "y": list(vy)}
+    xs, ys = list(tx) + list(vx), [y for y in list(ty) + list(vy) if np.isfinite(y)]
+    fig.x_range.update(start=0, end=max(xs, default=0) or 1)
+    fig.y_range.update(start=0, end=y_top or (1.05 * max(ys) if ys and max(ys) > 0 else 1))
+    fig.legend.visible = bool(xs)
 
 
 def drawing_canvas():
@@ -181,9 +217,17 @@ def architecture_view(page, t, configure):
         "add": pn.widgets.Button(label=t("arch_add"), css_classes=["studio-add"]),
     }
     table = pn.pane.HTML("", css_classes=["studio-layer-table"], stylesheets=[CONFUSION_CSS])
+    marked = pn.pane.HTML("", css_classes=["studio-arch-error"], stylesheets=[ARCH_CSS], width=400, visible=False)
 
     def apply(_=None):
         configure(architecture=w["architecture"].value)
+
+    def mark(line):
+        """After a refused architecture: the student's text stays in the editor, and this listing marks the
+        line the message is about (line None: hide it)."""
+        marked.visible = line is not None
+        if line is not None:
+            marked.object = marked_lines_html(w["architecture"].value, line)
 
     def back_to_lenet(_=None):
         w["architecture"].value = studio_arch.lenet5_text()
@@ -206,14 +250,17 @@ def architecture_view(page, t, configure):
     w["apply"].on_click(apply)
     w["lenet"].on_click(back_to_lenet)
     w["add"].on_click(add_layer)
-    panel = pn.Column(w["architecture"], pn.Row(w["apply"], w["lenet"]), pn.Row(w["add_kind"], w["add"]), table)
-    return types.SimpleNamespace(panel=panel, refresh=refresh, sync=sync, widgets=w, table=table,
-                                 locked=[w[k] for k in ("architecture", "apply", "lenet", "add")])
+    panel = pn.Column(w["architecture"], marked, pn.Row(w["apply"], w["lenet"]), pn.Row(w["add_kind"], w["add"]),
+                      table)
+    return types.SimpleNamespace(panel=panel, refresh=refresh, sync=sync, mark=mark, widgets=w, table=table,
+                                 marked=marked, locked=[w[k] for k in ("architecture", "apply", "lenet", "add")])
 
 
 def settings_view(page, t, configure):
     """Loss, optimizer and hyperparameters, batch size, epochs, training images, dropout, seed, imbalance: each
-    change goes to the trainer at once. The loss's and the optimizer's own fields show only when they apply."""
+    change goes to the trainer at once. The loss's and the optimizer's own fields show only when they apply.
+    The number fields have no start/end: the browser would clamp a typed 0 or 10^9 silently; the trainer's
+    check says what the range is instead, and the field goes back."""
     cfg = page.trainer.config
     loss = pn.widgets.Select(label=t("loss"), value=cfg["loss"], css_classes=["studio-loss"],
                              options={t("loss_" + k): k for k in training.LOSSES})
@@ -221,7 +268,7 @@ def settings_view(page, t, configure):
                                   options={t("opt_" + k): k for k in training.OPTIMIZERS})
     w = {
         "loss": loss,
-        "gamma": pn.widgets.FloatInput(label=t("gamma"), value=cfg["gamma"], step=0.5, start=0, width=100,
+        "gamma": pn.widgets.FloatInput(label=t("gamma"), value=cfg["gamma"], step=0.5, width=100,
                                        visible=shown_when(loss, "focal")),
         "alpha": pn.widgets.FloatInput(label=t("alpha"), value=cfg["alpha"], step=0.05, width=170,
                                        visible=shown_when(loss, "focal")),
@@ -236,16 +283,15 @@ def settings_view(page, t, configure):
                                         visible=shown_when(optimizer, "adam")),
         "beta_2": pn.widgets.FloatInput(label=t("beta_2"), value=cfg["beta_2"], step=0.001, width=100,
                                         visible=shown_when(optimizer, "adam")),
-        "batch_size": pn.widgets.IntInput(label=t("batch_size"), value=cfg["batch_size"], start=1, width=100,
+        "batch_size": pn.widgets.IntInput(label=t("batch_size"), value=cfg["batch_size"], width=100,
                                           css_classes=["studio-batch-size"]),
-        "epochs": pn.widgets.IntInput(label=t("epochs"), value=cfg["epochs"], start=1, width=100,
+        "epochs": pn.widgets.IntInput(label=t("epochs"), value=cfg["epochs"], width=100,
                                       css_classes=["studio-epochs"]),
-        "train_size": pn.widgets.IntInput(label=t("train_size"), value=cfg["train_size"], start=10,
-                                          end=len(page.trainer.data["y_train"]), step=100, width=120,
+        "train_size": pn.widgets.IntInput(label=t("train_size"), value=cfg["train_size"], step=100, width=120,
                                           css_classes=["studio-train-size"]),
         "dropout": pn.widgets.FloatSlider(label=t("dropout"), value=cfg["dropout"], start=0, end=0.9, step=0.05,
                                           width=200),
-        "seed": pn.widgets.IntInput(label=t("seed"), value=cfg["seed"], start=0, width=100),
+        "seed": pn.widgets.IntInput(label=t("seed"), value=cfg["seed"], width=100),
         "imbalanced": pn.widgets.Checkbox(label=t("imbalanced"), value=cfg["imbalanced"],
                                           css_classes=["studio-imbalanced"]),
     }
@@ -269,19 +315,53 @@ def settings_view(page, t, configure):
     return types.SimpleNamespace(panel=panel, sync=sync, widgets=w, locked=list(w.values()))
 
 
-def weights_view(page, t, load, rename):
-    """Load a weights file (load(filename, bytes); rename(filename) when its name arrives after its bytes) and
-    save the current weights."""
+def weights_view(page, t, load, rename, refused):
+    """Load a weights file (load(filename, bytes); rename(filename) when its name arrives after its bytes;
+    refused(file) when the page refused one too large to read), save the current weights, or export them with
+    a Python script that rebuilds the model (a zip, see export.studio_bundle)."""
     w = {
-        "load": pn.widgets.FileInput(accept=".npz", multiple=False, css_classes=["studio-load"], width=220),
-        "save": pn.widgets.FileDownload(label=t("save"), filename="studio_weights.npz",
+        "load": views.file_input(".npz", MAX_WEIGHTS_BYTES, css_classes=["studio-load"], width=220),
+        "save": pn.widgets.FileDownload(label=t("save"), filename=export.WEIGHTS_NAME,
                                         callback=lambda: io.BytesIO(page.trainer.save_bytes()),
                                         css_classes=["studio-save"], width=200),
+        "export": pn.widgets.FileDownload(label=t("export_zip"), filename="studio_model.zip",
+                                          callback=lambda: io.BytesIO(bundle(page.trainer)),
+                                          css_classes=["studio-export"], width=200),
     }
     w["load"].param.watch(lambda event: load(w["load"].filename, event.new) if event.new else None, "value")
     w["load"].param.watch(lambda event: rename(event.new), "filename")
-    panel = pn.Column(pn.pane.HTML(f"<small>{t('load')}</small>", margin=(5, 10, 0, 10)), w["load"], w["save"])
+    w["load"].param.watch(lambda event: refused(views.refused_file(w["load"])), "tags")
+    panel = pn.Column(pn.pane.HTML(f"<small>{t('load')}</small>", margin=(5, 10, 0, 10)), w["load"], w["save"],
+                      w["export"])
     return types.SimpleNamespace(panel=panel, widgets=w, locked=[w["load"]])
+
+
+def bundle(trainer):
+    """The export zip for the trainer's current model and weights, with the test accuracy they reach now."""
+    result = trainer.evaluate_test()
+    return export.studio_bundle(trainer.model, trainer.save_bytes(), trainer.config, result["accuracy"],
+                                len(trainer.y_test))
+
+
+def code_view(page, t):
+    """The model as code, beside each other: the core script the export holds and the same model in Keras."""
+    core = pn.pane.HTML("", css_classes=["studio-code-core"], stylesheets=[CODE_CSS], sizing_mode="stretch_width")
+    keras = pn.pane.HTML("", css_classes=["studio-code-keras"], stylesheets=[CODE_CSS],
+                         sizing_mode="stretch_width")
+    shown = [None]
+
+    def refresh():
+        trainer = page.trainer
+        key = (id(trainer.model), tuple(sorted((k, repr(v)) for k, v in trainer.config.items())))
+        if key == shown[0]:
+            return
+        shown[0] = key
+        core.object = f"<b>{t('code_core')}</b><pre>{html.escape(export.core_script(trainer.model, trainer.config))}</pre>"
+        keras.object = f"<b>{t('code_keras')}</b><pre>{html.escape(export.keras_code(trainer.model, trainer.config))}</pre>"
+
+    card = pn.Card(pn.Row(core, keras, sizing_mode="stretch_width"), title=t("code_title"), collapsed=True,
+                   css_classes=["studio-code"], sizing_mode="stretch_width")
+    return types.SimpleNamespace(panel=card, refresh=refresh, core=core, keras=keras)
 
 
 def run_view(page, t, act):
@@ -328,14 +408,13 @@ def curves_view(page, t):
     """Loss and accuracy against images seen: training batches and test checks."""
     loss_fig, loss_train, loss_val = curve_plot(t("curve_loss"), t("curve_loss"), t, "studio-curve-loss")
     acc_fig, acc_train, acc_val = curve_plot(t("curve_acc"), t("curve_acc"), t, "studio-curve-accuracy")
-    acc_fig.y_range = Range1d(0, 1)
 
     def refresh():
         h = page.trainer.history
-        loss_train.data = {"x": h["train"]["images"], "y": h["train"]["loss"]}
-        loss_val.data = {"x": h["val"]["images"], "y": h["val"]["loss"]}
-        acc_train.data = {"x": h["train"]["images"], "y": h["train"]["accuracy"]}
-        acc_val.data = {"x": h["val"]["images"], "y": h["val"]["accuracy"]}
+        show_curve(loss_fig, loss_train, loss_val, {part: (h[part]["images"], h[part]["loss"])
+                                                    for part in ("train", "val")})
+        show_curve(acc_fig, acc_train, acc_val, {part: (h[part]["images"], h[part]["accuracy"])
+                                                 for part in ("train", "val")}, y_top=1)
 
     return types.SimpleNamespace(
         panel=pn.Row(pn.pane.Bokeh(loss_fig), pn.pane.Bokeh(acc_fig)), refresh=refresh,
@@ -412,7 +491,8 @@ def results_view(page, t):
     labels = ColumnDataSource({"x": [], "y": [], "text": []}, name="studio-misclassified-labels")
     fig.text("x", "y", "text", source=labels, text_color="#ffcc00", text_font_size="9px", text_baseline="top")
     fig.visible = False                 # until a test evaluation has mistakes to show
-    pane = pn.pane.Bokeh(fig, visible=False)
+    title = pn.pane.HTML("", css_classes=["studio-misclassified-title"], width=420)   # HTML wraps; a canvas
+    pane = pn.Column(title, pn.pane.Bokeh(fig), visible=False)                        # title is cut off
     shown = ()                          # the result on screen; () is no result, so the first refresh draws
 
     def refresh():
@@ -435,11 +515,11 @@ def results_view(page, t):
             origins = [visual.tile_origin(i, (28, 28), cols) for i in range(len(idx))]
             labels.data = {"x": [c + 0.5 for _, c in origins], "y": [r + 0.5 for r, _ in origins],
                            "text": [f"{trainer.y_test[i]}→{res['pred'][i]}" for i in idx]}
-            fig.title.text = t("mis_title", n=len(idx), total=len(res["misclassified"]))
+            title.object = f"<b>{t('mis_title', n=len(idx), total=len(res['misclassified']))}</b>"
 
     return types.SimpleNamespace(
         panel=pn.Row(confusion, pane, css_classes=["studio-results"]), refresh=refresh, confusion=confusion,
-        sources={"misclassified": source, "mis_labels": labels}, figures={"misclassified": fig})
+        sources={"misclassified": source, "mis_labels": labels}, figures={"misclassified": fig}, title=title)
 
 
 def drawing_view(page, t, draw):
@@ -498,6 +578,7 @@ def show_views(page):
 
 def refresh(page):
     page.views.architecture.refresh()
+    page.views.code.refresh()
     show_status(page)
     page.views.curves.refresh()
     show_views(page)
@@ -508,15 +589,27 @@ def configure(page, **settings):
     page.alert = None
     try:
         page.trainer.configure(**settings)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:        # OverflowError: an int too large for a float check
         page.alert = ("error", "err_config", {"why": str(e)})
         for key in settings:
+            if key == "architecture":               # the student's text stays; the listing marks the line
+                continue
             if key in page.widgets and page.widgets[key].value != page.trainer.config[key]:
                 page.widgets[key].value = page.trainer.config[key]
+        if "architecture" in settings:
+            page.views.architecture.mark(getattr(e, "line", None) or arch_line(e))
         show_status(page)
         return False
+    if "architecture" in settings:
+        page.views.architecture.mark(None)
     refresh(page)
     return True
+
+
+def arch_line(error):
+    """The line an architecture error is about when the error does not carry it (its text starts 'line N')."""
+    m = re.match(r"line (\d+)\b", str(error))
+    return int(m.group(1)) if m else None
 
 
 def act(page, method):
@@ -553,6 +646,14 @@ def load_weights(page, filename, data):
     page.views.settings.sync()
     refresh(page)
     return True
+
+
+def refused_upload(page, refused):
+    """The page refused a weights file too large to read: say so, keep the model."""
+    if refused is not None:
+        page.alert = ("error", "err_load", {"why": f"{refused['name']!r} is {refused['bytes'] / 2**20:.1f} MB; the "
+                                                  f"studio reads weights files up to {MAX_WEIGHTS_BYTES // 2**20} MB"})
+        show_status(page)
 
 
 def rename_upload(page, filename):
@@ -651,6 +752,12 @@ def make_trainer(data=None):
         return None, str(e), False
 
 
+def app_notice(lang, notice):
+    """One (i18n key, values) notice as text in `lang`."""
+    key, values = notice
+    return i18n.text(lang, key, **values)
+
+
 def stop_waiting(page):
     if page.waiting is not None:
         page.waiting.stop()
@@ -666,7 +773,7 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
     callbacks off (tests call page.tick() and page.retry() themselves)."""
     t = functools.partial(i18n.text, lang)
     page = types.SimpleNamespace(trainer=None, lang=lang, autorun=autorun, callback=None, waiting=None,
-                                 layout=pn.Column(css_classes=["studio"], sizing_mode="stretch_width"))
+                                 pending=None, layout=pn.Column(css_classes=["studio"], sizing_mode="stretch_width"))
     alert = pn.pane.Alert("", alert_type="info", css_classes=["studio-message"])
 
     def retry():
@@ -685,12 +792,80 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
                 return False
         stop_waiting(page)
         build_studio(page, trainer, t)
+        if page.pending is not None:                    # a link's settings, asked for while the data loaded
+            notices = restore(page, page.pending)
+            page.pending = None
+            if notices:
+                lines = " ".join(app_notice(lang, n) for n in notices)
+                page.alert = ("info", "url_studio_notices", {"notices": lines})
+                show_status(page)
         return True
 
     page.retry, page.close = retry, functools.partial(stop_waiting, page)
+    page.url_state, page.restore = functools.partial(url_state, page), functools.partial(restore, page)
     if not retry() and autorun and alert.alert_type == "info":
         page.waiting = pn.state.add_periodic_callback(retry, period=DATA_RETRY_MS)
     return page
+
+
+# ---------------------------------------------------------------- settings in the page's URL
+
+URL_SETTINGS = ("architecture",) + SETTINGS          # the weights never travel in a link
+
+
+def url_state(page):
+    """The studio's settings as small JSON-able data: the architecture text and the hyperparameters (not the
+    weights). While the data is still loading, what a link asked for (applied once the studio is built)."""
+    if page.trainer is None:
+        return dict(page.pending) if isinstance(page.pending, dict) else {}
+    return {key: page.trainer.config[key] for key in URL_SETTINGS}
+
+
+def restore(page, data):
+    """Apply a link's settings (data: a url_state); missing ones take the defaults, refused ones too, each with
+    a notice. Returns notices, (i18n key, values) pairs, for the page to show; never raises. Before the data
+    has arrived the settings wait, and their notices go to the studio's message box once applied."""
+    if page.trainer is None:
+        page.pending = data
+        return []
+    notices = apply_settings(page.trainer, data)
+    page.views.architecture.sync()
+    page.views.settings.sync()
+    page.views.architecture.mark(None)
+    page.alert = None
+    refresh(page)
+    return notices
+
+
+def apply_settings(trainer, data):
+    """Configure `trainer` from a link's settings over the defaults, one setting at a time (a refused one keeps
+    its default): [(i18n key, values)] for what was not used."""
+    if not isinstance(data, dict):
+        return [("url_bad_settings", {"why": "expected a JSON object"})]
+    notices = [("url_unknown_key", {"name": urlstate.shown(k)}) for k in data if k not in URL_SETTINGS]
+    defaults = {key: training.DEFAULTS[key] for key in URL_SETTINGS}
+    defaults["train_size"] = min(defaults["train_size"], len(trainer.data["y_train"]))
+    try:
+        trainer.configure(**{k: v for k, v in defaults.items() if trainer.config[k] != v})
+    except ValueError as e:                                 # a run in progress: nothing can change now
+        return notices + [("url_field_refused", {"name": "…", "why": urlstate.shown(str(e), 200)})]
+    for key in URL_SETTINGS:
+        if key not in data or data[key] == trainer.config[key]:
+            continue
+        value = data[key]
+        try:
+            if key == "imbalanced":
+                value = urlstate.flag(key, value)
+            elif key == "architecture" and not isinstance(value, str):
+                raise ValueError(f"the architecture must be text, got {type(value).__name__}")
+            trainer.configure(**{key: value})
+        except urlstate.Refused as e:
+            notices.append(e.notice)
+        except OverflowError:                                   # an int beyond float, e.g. 10**400
+            notices.append(("url_field_refused", {"name": key, "why": f"{key} is far too large a number"}))
+        except (ValueError, TypeError) as e:
+            notices.append(("url_field_refused", {"name": key, "why": urlstate.shown(str(e), 200)}))
+    return notices
 
 
 def room(session, lang):
@@ -712,7 +887,8 @@ def build_studio(page, trainer, t):
     on = lambda action: functools.partial(action, page)        # noqa: E731  (an action of this page)
     v = page.views = types.SimpleNamespace(
         architecture=architecture_view(page, t, on(configure)), settings=settings_view(page, t, on(configure)),
-        weights=weights_view(page, t, on(load_weights), on(rename_upload)), run=run_view(page, t, on(act)),
+        weights=weights_view(page, t, on(load_weights), on(rename_upload), on(refused_upload)),
+        run=run_view(page, t, on(act)), code=code_view(page, t),
         message=message_view(page, t), curves=curves_view(page, t), filters=filters_view(page, t),
         maps=maps_view(page, t), results=results_view(page, t), drawing=drawing_view(page, t, on(draw)))
     page.widgets = {**v.architecture.widgets, **v.settings.widgets, **v.weights.widgets, **v.run.widgets,
@@ -726,7 +902,7 @@ def build_studio(page, trainer, t):
                          width=420, css_classes=["studio-controls"])
     learn = pn.Column(v.maps.panel, v.filters.panel, css_classes=["studio-learn"])
     main = pn.Column(pn.pane.HTML(f"<p>{t('intro')}</p>"), pn.Column(v.run.panel, v.message.panel),
-                     v.curves.panel, pn.Row(v.drawing.panel, learn), v.results.panel)
+                     v.curves.panel, pn.Row(v.drawing.panel, learn), v.results.panel, v.code.panel)
     page.layout.objects = [pn.Row(controls, main)]
 
     page.message, page.status, page.table = v.message.panel, v.run.status, v.architecture.table

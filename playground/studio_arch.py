@@ -5,8 +5,9 @@
     ...
     Dense(10, name="OUTPUT")
 
-`parse(text)` -> a core Sequential (ValueError naming the line and the reason: unknown layer, bad argument, or
-shapes that do not fit, as core's layers say); `format_model(model)` -> the text. Lines are read with
+`parse(text)` -> a core Sequential (ArchError, a ValueError naming the line and the reason: unknown layer, bad
+argument, shapes that do not fit, as core's layers say, or a model too large to train here; its `.line` is the
+line's number, for the editor to mark); `format_model(model)` -> the text. Lines are read with
 `ast.literal_eval` on each argument: nothing is executed.
 """
 import ast
@@ -15,6 +16,10 @@ from core import layers as L, models
 
 INPUT_SHAPE = (32, 32, 1)     # MNIST digits padded to 32x32, LeNet-5's input
 CLASSES = 10
+# What the studio trains in the browser: LeNet-5 is 61,706 weights and 0.42 M multiplications per digit.
+MAX_CHARS, MAX_LINES = 4000, 40
+MAX_PARAMS = 2_000_000
+MAX_MULTS = 50_000_000
 EDITABLE = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "Dropout", "Activation")
 # The argument written without its keyword (as Keras code usually does).
 POSITIONAL = {"Conv2D": ("filters", "kernel_size"), "MaxPooling2D": ("pool_size",),
@@ -25,59 +30,74 @@ TEMPLATES = {"Conv2D": 'Conv2D(8, 3, padding="same", activation="relu")', "MaxPo
              "Dropout": "Dropout(0.25)", "Flatten": "Flatten()"}
 
 
+class ArchError(ValueError):
+    """What is wrong with the architecture text; `line` is the 1-based line it is about (None: the whole text)."""
+
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.line = line
+
+
 def parse_line(line, number):
-    """One line -> a fresh core layer. ValueError('line N: ...') if it is not one of EDITABLE with literal args."""
-    where = f"line {number} ({line.strip()})"
+    """One line -> a fresh core layer. ArchError('line N: ...') if it is not one of EDITABLE with literal args."""
+    where = f"line {number} ({line.strip()[:80]})"
     try:
         node = ast.parse(line.strip(), mode="eval").body
-    except SyntaxError:
-        raise ValueError(f"{where}: not a layer; write it like Conv2D(6, 5, activation=\"relu\")") from None
+    except (SyntaxError, RecursionError, MemoryError):     # 100,000 brackets are a syntax error too
+        raise ArchError(f"{where}: not a layer; write it like Conv2D(6, 5, activation=\"relu\")", number) from None
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise ValueError(f"{where}: not a layer; write it like Conv2D(6, 5, activation=\"relu\")")
+        raise ArchError(f"{where}: not a layer; write it like Conv2D(6, 5, activation=\"relu\")", number)
     kind = node.func.id
     if kind not in EDITABLE:
-        raise ValueError(f"{where}: unknown layer {kind!r}; use one of {', '.join(EDITABLE)}")
+        raise ArchError(f"{where}: unknown layer {kind!r}; use one of {', '.join(EDITABLE)}", number)
     try:
         args = [ast.literal_eval(a) for a in node.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-    except ValueError:
-        raise ValueError(f"{where}: arguments must be plain numbers, strings or lists") from None
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        raise ArchError(f"{where}: arguments must be plain numbers, strings or lists", number) from None
     if len(node.keywords) != len(kwargs):
-        raise ValueError(f"{where}: **kwargs are not supported")
+        raise ArchError(f"{where}: **kwargs are not supported", number)
     try:
         return L.KINDS[kind](*args, **kwargs)
-    except TypeError as e:
-        raise ValueError(f"{where}: {e}") from None
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ArchError(f"{where}: {e}", number) from None
 
 
 def parse(text, dropout=0.0):
     """Text -> Sequential on a 32x32x1 input ending in 10 class scores. With dropout > 0, a Dropout(dropout)
     goes before the last layer (the usual place, as core.models.lenet5(dropout=) does)."""
-    lines = [(i + 1, line) for i, line in enumerate(str(text).splitlines())
+    text = str(text)
+    if len(text) > MAX_CHARS or text.count("\n") >= MAX_LINES:
+        raise ArchError(f"the architecture is too long for the studio (at most {MAX_LINES} lines and {MAX_CHARS:,} "
+                        f"characters, got {text.count(chr(10)) + 1} lines and {len(text):,} characters)")
+    lines = [(i + 1, line) for i, line in enumerate(text.splitlines())
              if line.strip() and not line.strip().startswith("#")]
     if not lines:
-        raise ValueError("the architecture is empty; add layers, one per line")
+        raise ArchError("the architecture is empty; add layers, one per line")
     # A first pass on throwaway layers says which line does not fit (Sequential only knows positions).
     x = L.Input(INPUT_SHAPE)
+    params = mults = 0
     for number, line in lines:
+        layer = parse_line(line, number)
         try:
-            x = parse_line(line, number)(x)
-        except ValueError as e:
-            if str(e).startswith(f"line {number} "):
-                raise
-            raise ValueError(f"line {number} ({line.strip()}) cannot follow an output of shape "
-                             f"(None, {', '.join(map(str, x.shape))}): {e}") from None
+            x = layer(x)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise ArchError(f"line {number} ({line.strip()[:80]}) cannot follow an output of shape "
+                            f"(None, {', '.join(map(str, x.shape))}): {e}", number) from None
+        params, mults = params + layer.count_params(), mults + layer.mults()
+        if params > MAX_PARAMS or mults > MAX_MULTS:     # before any weight is allocated
+            raise ArchError(f"line {number} ({line.strip()[:80]}) makes the model too large to train here: "
+                            f"{params:,} weights and {mults:,} multiplications per digit so far (the studio "
+                            f"takes up to {MAX_PARAMS:,} and {MAX_MULTS:,}; LeNet-5 has 61,706 and 423,038)", number)
     stack = [parse_line(line, number) for number, line in lines]
     if dropout:
         stack.insert(len(stack) - 1, L.Dropout(dropout, name="dropout_hp"))
     model = models.Sequential([L.Input(INPUT_SHAPE, name="input")] + stack, name="studio")
     if model.output_shape != (CLASSES,):
-        raise ValueError(f"the last layer must give {CLASSES} class scores, e.g. Dense({CLASSES}); this stack ends "
-                         f"with output (None, {', '.join(map(str, model.output_shape))})")
+        raise ArchError(f"the last layer must give {CLASSES} class scores, e.g. Dense({CLASSES}); this stack ends "
+                        f"with output (None, {', '.join(map(str, model.output_shape))})", lines[-1][0])
     if not any(layer.weights for layer in model.layers):
-        raise ValueError("the stack has no layer with weights, so there is nothing to train")
+        raise ArchError("the stack has no layer with weights, so there is nothing to train")
     return model
 
 

@@ -2,7 +2,10 @@
 
 No numerics here: these only show arrays and numbers that core computed.
 """
+import types
+
 import numpy as np
+import panel as pn
 from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.palettes import Greys256
 from bokeh.plotting import figure
@@ -15,21 +18,24 @@ td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
 td.pad { background: #eee; color: #999; }
 td.win { background: #cde; font-weight: bold; }
 .dot-sum { font-weight: bold; margin-top: 4px; }
+.scroll { overflow: auto; max-width: 100%; max-height: 360px; }
+table.kernel td { padding: 2px 4px; font-size: 11px; }
 """
+MARK_PX = 26            # a mark smaller than this on screen gets a ring of this size around it
 
 
-def fmt(v):
-    """A number as the student reads it: integers plain, others with 4 significant digits."""
+def fmt(v, digits=4):
+    """A number as the student reads it: integers plain, others with `digits` significant digits."""
     v = float(v)
     if v == int(v) and abs(v) < 1e9:
         return str(int(v))
-    return f"{v:.4g}"
+    return f"{v:.{digits}g}"
 
 
-def matrix_html(m, css="kernel"):
-    """A 2-D array as an HTML table, one cell per value."""
-    rows = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in np.asarray(m))
-    return f'<table class="{css}">{rows}</table>'
+def matrix_html(m, css="kernel", digits=4):
+    """A 2-D array as an HTML table, one cell per value, in a box that scrolls when the table is wider."""
+    rows = "".join("<tr>" + "".join(f"<td>{fmt(v, digits)}</td>" for v in row) + "</tr>" for row in np.asarray(m))
+    return f'<div class="scroll"><table class="{css}">{rows}</table></div>'
 
 
 def image_plot(image, title, css, width=PLOT_PX, tools="tap,pan,wheel_zoom,reset"):
@@ -62,6 +68,27 @@ def show_array(fig, source, mapper, array):
     source.data = {"image": [array], "dw": [w], "dh": [h]}
 
 
+def mark(fig, name, color, fill_alpha=0.0):
+    """A rectangle of pixels drawn on an image plot (its source named `name` holds rect_data), with a ring of
+    MARK_PX screen pixels around it while it is smaller than that on screen (a 3x3 receptive field on a
+    256-pixel photo is 3 screen pixels). Returns a namespace: source, ring (the ring's source), show(rect)."""
+    source = ColumnDataSource(rect_data(None), name=name)
+    fig.quad(source=source, left="left", right="right", top="top", bottom="bottom", fill_color=color,
+             fill_alpha=fill_alpha, line_color=color, line_width=2)
+    ring = ColumnDataSource({"x": [], "y": []})
+    fig.scatter("x", "y", source=ring, marker="circle", size=MARK_PX, fill_alpha=0, line_color=color,
+                line_width=2.5)
+
+    def show(rect):
+        source.data = rect_data(rect)
+        px = fig.frame_width / max(fig.x_range.end - fig.x_range.start, 1)      # screen pixels per image pixel
+        small = rect is not None and max(rect["right"] - rect["left"], rect["bottom"] - rect["top"]) * px < MARK_PX
+        ring.data = ({"x": [(rect["left"] + rect["right"]) / 2], "y": [(rect["top"] + rect["bottom"]) / 2]}
+                     if small else {"x": [], "y": []})
+
+    return types.SimpleNamespace(source=source, ring=ring, show=show)
+
+
 def rect_data(rect):
     """A receptive-field rectangle as quad data (empty when None)."""
     if rect is None:
@@ -76,3 +103,33 @@ def tapped_pixel(event, shape):
         return None
     i, j = int(np.floor(event.y)), int(np.floor(event.x))
     return (i, j) if 0 <= i < shape[0] and 0 <= j < shape[1] else None
+
+
+class _GuardedFileInput(pn.widgets.FileInput):
+    """Panel's FileInput, with its `tags` synced back from the page too (Panel sends them one way only)."""
+
+    @property
+    def _linked_properties(self):
+        return super()._linked_properties + ("tags",)
+
+
+def file_input(accept, max_bytes, **kwargs):
+    """A FileInput the page guards: the page (static/app.js) refuses a file larger than `max_bytes` before
+    reading it (a 100 MB photo would otherwise travel to Python as a 140 MB string and fail there) and reports
+    it by setting the widget's tags to [{"max_bytes": N, "refused": {"name": str, "bytes": int}}]: watch
+    `tags` and read them with `refused_file`."""
+    return _GuardedFileInput(accept=accept, multiple=False, tags=[{"max_bytes": int(max_bytes)}], **kwargs)
+
+
+def refused_file(widget):
+    """{"name", "bytes"} of the file the page refused (see `file_input`), or None; the widget is reset so the
+    same file refused again is reported again."""
+    tags = widget.tags
+    refused = tags[0].get("refused") if tags and isinstance(tags[0], dict) else None
+    if not isinstance(refused, dict):
+        return None
+    widget.tags = [{"max_bytes": tags[0].get("max_bytes")}]
+    name, size = refused.get("name"), refused.get("bytes")
+    if not isinstance(name, str) or isinstance(size, bool) or not isinstance(size, (int, float)):
+        return None
+    return {"name": name[:200], "bytes": size}
