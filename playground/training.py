@@ -230,7 +230,7 @@ class Trainer:
             params, run["opt_state"], batch = step.train_step(self.model, run["opt"], run["loss_fn"], self.params,
                                                               run["opt_state"], xb, yb, run["rng"], run["limit"])
         except step.Diverged as e:
-            self._diverged(e.loss)
+            self._diverged(e.loss, e.gradient)
             return False
         self.last_good, self.params = self.params, params           # the old params' loss passed the check
         run["limit"] = step.loss_limit(batch["loss"], run["limit"])
@@ -244,14 +244,16 @@ class Trainer:
         iv["batches"] += 1
         return True
 
-    def _diverged(self, value):
+    def _diverged(self, value, gradient=None):
         self.params = self.last_good
         self._log_train()
         self._finish("diverged", validate=False)
-        key = "msg_diverged" if math.isfinite(value) else "msg_nonfinite"
-        self.message = ("error", key, {"loss": value, "images": self.images_seen,
-                                                 "optimizer": self.config["optimizer"],
-                                                 "lr": self.config["learning_rate"]})
+        values = {"loss": value, "images": self.images_seen, "optimizer": self.config["optimizer"],
+                  "lr": self.config["learning_rate"]}
+        if gradient is not None:          # the loss was finite, a gradient was not (core.step names the weight)
+            self.message = ("error", "msg_nonfinite_grad", dict(values, weight=gradient))
+        else:
+            self.message = ("error", "msg_diverged" if math.isfinite(value) else "msg_nonfinite", values)
 
     def _finish(self, status, validate=True):
         run = self.run
@@ -342,10 +344,13 @@ class Trainer:
     def load_bytes(self, data, name="weights.npz"):
         """Replace model and params with a weights file's (from the studio, core.train or the JAX scripts).
 
-        ValueError saying what is wrong (corrupt, not ours, wrong input/output shape, run in progress), with the
-        current model and params kept."""
+        ValueError, and nothing else, saying what is wrong (corrupt, not ours, crafted, wrong input/output shape,
+        values beyond float32, run in progress), with the current model and params kept: models.load turns
+        everything a file can do wrong into ValueError, and what is checked here does too."""
         if self.status == "running":
             raise ValueError("pause or stop training before loading weights")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValueError(f"{name!r}: expected the file's bytes, got {type(data).__name__}")
         try:
             model, params = models.load(bytes(data))
         except ValueError as e:
@@ -355,6 +360,14 @@ class Trainer:
                              f"the studio needs input {studio_arch.INPUT_SHAPE} (MNIST padded to 32x32) and "
                              f"{studio_arch.CLASSES} class scores")
         text = studio_arch.format_model(model)                    # refuses graphs the editor cannot show
+        try:
+            studio_arch.parse(text)                               # and stacks larger than the studio trains
+        except ValueError as e:
+            raise ValueError(f"{name!r}: {e}") from None
+        for k, v in params.items():                               # float64 1e300 would become inf as float32
+            for w, a in v.items():
+                if np.abs(a).max(initial=0) > np.finfo(np.float32).max:
+                    raise ValueError(f"{name!r}: {k}/{w} holds values beyond float32's range (|x| > 3.4e38)")
         params = {k: {w: np.asarray(a, np.float32) for w, a in v.items()} for k, v in params.items()}
         self.config = dict(self.config, architecture=text, dropout=0.0)
         self.model = model
