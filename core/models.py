@@ -27,10 +27,12 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class History:
-    """What fit returns: `.history` (Keras' dict of per-epoch lists) and the trained `.params`."""
+    """What fit returns: `.history` (Keras' dict of per-epoch lists) and the trained `.params`. Its keys say what
+    was measured: "loss" always; "accuracy" for classes; "pixel_accuracy" and "mean_iou" for a class per pixel;
+    nothing more for a regression (metrics.summarize); "val_" + each with validation data."""
 
     def __init__(self):
-        self.history = {"loss": [], "accuracy": []}
+        self.history = {"loss": []}
         self.params = None
 
 
@@ -269,19 +271,32 @@ class Model:
         """Outputs for x in batches (no dropout)."""
         return np.concatenate([self.apply(params, x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
-    def evaluate(self, params, x, y, loss="categorical_crossentropy", batch_size=256, **loss_kwargs):
-        """(mean loss, accuracy) over x, y in batches."""
+    def evaluate(self, params, x, y, loss="categorical_crossentropy", batch_size=256, return_dict=False,
+                 **loss_kwargs):
+        """The mean loss and what metrics.target_kind says can be measured, over x, y in batches (no dropout).
+
+        y: labels (N,) or one-hot (N, K) -> (loss, accuracy); masks (N, H, W) or one-hot (N, H, W, K) for
+        per-pixel outputs (N, H, W, K) -> (loss, pixel_accuracy, mean_iou); a regression target of the outputs'
+        shape -> the loss alone (a float), as Keras gives [loss, *metrics]. return_dict=True: {"loss", ...} with
+        the names fit's History uses."""
         loss_fn = losses.get(loss, **loss_kwargs)
-        total, predicted = 0.0, []
+        kind = metrics.target_kind(y, self.output_shape)
+        total, counts = 0.0, {}
         for i in range(0, len(x), batch_size):
             out = self.apply(params, x[i:i + batch_size])
             total += float(loss_fn(out, y[i:i + batch_size])[0]) * len(out)
-            predicted.append(out.argmax(axis=1))
-        return total / len(x), metrics.accuracy(y, np.concatenate(predicted))
+            counts = metrics.add_counts(counts, metrics.batch_counts(y[i:i + batch_size], out, kind))
+        result = {"loss": total / len(x), **metrics.summarize(counts)}
+        if return_dict:
+            return result
+        return tuple(result.values()) if len(result) > 1 else result["loss"]
 
     def fit(self, x, y, epochs=1, batch_size=32, optimizer="adam", loss="categorical_crossentropy",
             validation_data=None, callbacks=(), params=None, seed=0, shuffle=True, **loss_kwargs):
-        """Train with shuffled mini-batches; returns a History (per-epoch loss/accuracy, val_* with validation_data).
+        """Train with shuffled mini-batches; returns a History (per-epoch loss and what could be measured: accuracy
+        for classes, pixel_accuracy and mean_iou for masks, nothing more for a regression; val_* with
+        validation_data). y: labels (N,) or one-hot (N, K); masks (N, H, W) for per-pixel outputs; or a target of
+        the outputs' shape (an autoencoder: y = x, with "mse" or "binary_crossentropy").
 
         Starts from `params`, else model.params, else model.init(seed). model.params always holds the last good
         params. Callbacks are objects with any of on_train_batch_end(step, logs) and on_epoch_end(epoch, logs); one
@@ -308,7 +323,7 @@ class Model:
         limit = None                  # the divergence limit, set by the run's first loss
         for epoch in range(epochs):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            seen, total, correct = 0, 0.0, 0
+            seen, total, counts = 0, 0.0, {}
             for i in range(steps):
                 idx = order[i * batch_size:(i + 1) * batch_size]
                 good = params
@@ -317,14 +332,13 @@ class Model:
                                                            limit)
                 except step.Diverged as e:
                     history.params = self.params
-                    where = f"epoch {epoch + 1}, batch {i + 1}"
-                    raise NonFiniteLossError(f"{step.diverged_message(e.loss, where)}; params are kept at their "
-                                             f"last good values", self.params, history) from None
+                    raise NonFiniteLossError(f"{e.message(f'epoch {epoch + 1}, batch {i + 1}')}; params are kept at "
+                                             f"their last good values", self.params, history) from None
                 self.params = good            # their loss passed the check: the last good params
                 limit = step.loss_limit(batch["loss"], limit)
                 seen += batch["count"]
                 total += batch["loss"] * batch["count"]
-                correct += batch["correct"]
+                counts = metrics.add_counts(counts, {k: v for k, v in batch.items() if k not in ("loss", "count")})
                 for cb in callbacks:
                     if hasattr(cb, "on_train_batch_end"):
                         cb.on_train_batch_end(i, {"loss": batch["loss"], "epoch": epoch, "seen": seen,
@@ -334,9 +348,10 @@ class Model:
             # params after the last update are only "good" once a finite loss confirms them; keep both honest:
             if step.all_finite(params):
                 self.params = params
-            logs = {"loss": total / seen, "accuracy": correct / seen}
+            logs = {"loss": total / seen, **metrics.summarize(counts)}
             if validation_data is not None:
-                logs["val_loss"], logs["val_accuracy"] = self.evaluate(self.params, *validation_data, loss=loss_fn)
+                val = self.evaluate(self.params, *validation_data, loss=loss_fn, return_dict=True)
+                logs.update({f"val_{k}": v for k, v in val.items()})
             for k, v in logs.items():
                 history.history.setdefault(k, []).append(v)
             for cb in callbacks:

@@ -3,7 +3,8 @@ CLIs all train with these.
 
     params, opt_state, batch = train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng, limit)
     limit = loss_limit(batch["loss"], limit)      # the run's first loss sets the limit; later ones keep it
-    # batch = {"loss": mean loss (float), "correct": how many predicted right (int), "count": images (int)}
+    # batch = {"loss": mean loss (float), "count": images (int), and metrics.batch_counts: for classes "correct"
+    #          (how many predicted right) and "predictions"; per pixel also "confusion"; nothing more for regression}
 
 A step is value_and_grad (forward, loss, backward) -> the divergence check -> the optimizer's update -> the
 batch's metrics. It raises Diverged before the backward pass when the loss breaks the rule, leaving the
@@ -86,12 +87,13 @@ def all_finite(params):
 
 
 def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, limit=None):
-    """One optimizer step on the batch x (N, *input_shape), y (N,) ints or (N, K) one-hot, dropout on.
+    """One optimizer step on the batch x (N, *input_shape), y (N,) ints or (N, K) one-hot (or masks, or regression
+    targets of the outputs' shape: see metrics.batch_counts), dropout on.
 
     loss_fn: logits, y -> (mean loss, dloss/dlogits), as losses.get returns. Returns (new params, new optimizer
-    state, {"loss", "correct", "count"}). Raises Diverged (nothing computed past the loss) if the loss breaks the
-    rule against `limit`, or (before the update) if a gradient holds NaN/inf. Nothing is changed in place: params
-    and opt_state are new trees.
+    state, {"loss", "count", **metrics.batch_counts(...)}). Raises Diverged (nothing computed past the loss) if the
+    loss breaks the rule against `limit`, or (before the update) if a gradient holds NaN/inf. Nothing is changed in
+    place: params and opt_state are new trees.
     """
     # A diverging run overflows before its loss turns NaN or grows past the limit; the check says so plainly.
     with np.errstate(all="ignore"):
@@ -105,4 +107,4 @@ def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, lim
         if bad is not None:
             raise Diverged(value, limit, gradient=bad)
         params, opt_state = model.update(optimizer, grads, opt_state, params)     # frozen layers stay as they are
-    return params, opt_state, {"loss": value, "correct": metrics.count_correct(y, outs[-1]), "count": len(outs[-1])}
+    return params, opt_state, {"loss": value, "count": len(outs[-1]), **metrics.batch_counts(y, outs[-1])}

@@ -314,3 +314,48 @@ def test_frozen_layers_match_the_core_and_never_move():
     assert not np.allclose(np.asarray(p["F"]["kernel"]), params["F"]["kernel"])
     ep, _, _ = jm.train_epoch(params, jm.init_optimizer(params), x, y, jax.random.key(0), batch_size=4)
     np.testing.assert_array_equal(np.asarray(ep["C1"]["kernel"]), params["C1"]["kernel"])
+
+
+def pixel_model():
+    return models.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                              L.Conv2DTranspose(3, 3, strides=2, padding="same", name="pixels")])
+
+
+@pytest.mark.parametrize("target,loss", [("masks", "categorical_crossentropy"), ("masks", "focal"),
+                                         ("one_hot", "categorical_crossentropy"), ("image", "mse"),
+                                         ("image", "binary_crossentropy")])
+def test_per_pixel_and_regression_targets_match(target, loss):
+    model = pixel_model()
+    if target == "image":       # an autoencoder's target: the input itself, one output channel
+        model = models.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                                   L.Conv2DTranspose(1, 3, strides=2, padding="same")])
+    rng = np.random.default_rng(3)
+    x = rng.random((6, 8, 8, 1)).astype(np.float32)
+    y = {"masks": rng.integers(0, 3, (6, 8, 8)), "one_hot": np.eye(3, dtype=np.float32)[rng.integers(0, 3, (6, 8, 8))],
+         "image": x}[target]
+    params = model.init(seed=2)
+    # nonzero biases: with zero ones, pixels whose inputs all went through relu as 0 give a logit of exactly 0,
+    # where jax.grad of the loss's max(z, 0) + log1p(exp(-|z|)) takes another one-sided derivative than the core
+    params = {k: {**v, "bias": v["bias"] + 0.05} for k, v in params.items()}
+    jm = cj.compile(model, optimizer=optimizers.Adam(0.01), loss=loss)
+    want_loss, want_grads = model.value_and_grad(params, x, y, loss=loss)
+    got_loss, got_grads = jm.value_and_grad(params, x, y)
+    np.testing.assert_allclose(float(got_loss), float(want_loss), rtol=1e-5)
+    assert_tree_close(got_grads, want_grads, rtol=1e-4)
+    want = model.evaluate(params, x, y, loss=loss, batch_size=4, return_dict=True)
+    got = jm.evaluate(params, x, y, batch_size=4, return_dict=True)
+    assert set(got) == set(want) == ({"loss"} if target == "image" else {"loss", "pixel_accuracy", "mean_iou"})
+    for k in want:
+        assert got[k] == pytest.approx(want[k], rel=1e-5), k
+    p, s, losses = jm.train_epoch(params, jm.init_optimizer(params), x, y, jax.random.key(0), batch_size=3)
+    assert losses.shape == (2,) and np.isfinite(np.asarray(losses)).all()
+
+
+def test_targets_of_another_shape_are_refused_before_tracing():
+    model = pixel_model()
+    jm = cj.compile(model)
+    params = model.init(seed=0)
+    x = np.zeros((2, 8, 8, 1), np.float32)
+    with pytest.raises(ValueError, match=r"labels must be \(N, 8, 8\) class ids or \(N, 8, 8, 3\) .* got shape "
+                                         r"\(2, 4, 4\)"):
+        jm.value_and_grad(params, x, np.zeros((2, 4, 4), int))

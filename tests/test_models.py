@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import layers as L
-from core import models, optimizers
+from core import losses, metrics, models, optimizers, step
 
 
 def test_lenet5_counts_match_the_lecture():
@@ -330,3 +330,76 @@ def test_trainable_and_use_bias_must_be_booleans(value):
         L.Conv2D(2, 3, trainable=value)
     with pytest.raises(ValueError, match=r"Dense.*use_bias must be True or False"):
         L.Dense(2, use_bias=value)
+
+
+def squares(n=96, seed=0):
+    """8x8 images with one bright 3x3 square whose brightness says its class (1: dim, 2: bright); masks (N, 8, 8)
+    hold 0 for the background and the class under the square."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 8, 8, 1)).astype(np.float32) * 0.1
+    masks = np.zeros((n, 8, 8), np.int64)
+    for i in range(n):
+        r, q, c = rng.integers(0, 6), rng.integers(0, 6), rng.integers(1, 3)
+        x[i, r:r + 3, q:q + 3, 0] += 0.4 * c
+        masks[i, r:r + 3, q:q + 3] = c
+    return x, masks
+
+
+def tiny_segmenter():
+    return models.Sequential([L.Input((8, 8, 1)), L.Conv2D(8, 3, padding="same", activation="relu"),
+                              L.Conv2D(3, 1, name="pixels")])
+
+
+def tiny_autoencoder():
+    return models.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                              L.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")])
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "focal"])
+def test_fit_and_evaluate_with_per_pixel_classes(loss):
+    x, masks = squares()
+    model = tiny_segmenter()
+    history = model.fit(x, masks, epochs=12, batch_size=16, optimizer=optimizers.Adam(0.02), loss=loss,
+                        validation_data=squares(32, seed=1))
+    assert set(history.history) == {"loss", "pixel_accuracy", "mean_iou", "val_loss", "val_pixel_accuracy",
+                                    "val_mean_iou"}
+    assert history.history["val_mean_iou"][-1] > 0.9
+    xv, mv = squares(32, seed=1)
+    pred = model.predict(model.params, xv)
+    assert pred.shape == (32, 8, 8, 3)
+    loss_v, acc, iou = model.evaluate(model.params, xv, mv, loss=loss)
+    assert iou == pytest.approx(metrics.iou(mv, pred, 3)[1]) == pytest.approx(history.history["val_mean_iou"][-1])
+    assert acc == pytest.approx(metrics.pixel_accuracy(mv, pred))
+    assert model.evaluate(model.params, xv, np.eye(3)[mv], loss=loss, return_dict=True) == pytest.approx(
+        {"loss": loss_v, "pixel_accuracy": acc, "mean_iou": iou})       # one-hot masks measure the same
+
+
+@pytest.mark.parametrize("loss", ["mse", "binary_crossentropy"])
+def test_fit_and_evaluate_a_regression_target_measure_only_the_loss(loss):
+    x, _ = squares()
+    model = tiny_autoencoder()
+    # binary cross-entropy takes logits, so the sigmoid is left to the loss there
+    if loss == "binary_crossentropy":
+        model = models.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                                   L.Conv2DTranspose(1, 3, strides=2, padding="same")])
+    history = model.fit(x, x, epochs=4, batch_size=16, loss=loss, optimizer=optimizers.Adam(0.01),
+                        validation_data=(x[:32], x[:32]))
+    assert set(history.history) == {"loss", "val_loss"}              # no accuracy of a regression
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    value = model.evaluate(model.params, x[:32], x[:32], loss=loss)
+    assert isinstance(value, float) and value == pytest.approx(history.history["val_loss"][-1])
+    assert model.evaluate(model.params, x[:32], x[:32], loss=loss, return_dict=True) == {"loss": value}
+
+
+def test_train_step_reports_what_it_measured():
+    x, masks = squares(8)
+    rng = np.random.default_rng(0)
+    for model, y, keys in [(tiny_segmenter(), masks, {"correct", "predictions", "confusion"}),
+                           (tiny_autoencoder(), x, set()),
+                           (small_cnn(), np.arange(8) % 4, {"correct", "predictions"})]:
+        opt = optimizers.SGD(0.1)
+        params = model.init(0)
+        _, _, batch = step.train_step(model, opt, losses.get("mse"), params, opt.init(params), x, y, rng)
+        assert set(batch) == {"loss", "count"} | keys and batch["count"] == 8
+        if "confusion" in keys:
+            assert batch["predictions"] == 8 * 8 * 8 and batch["confusion"].sum() == 8 * 8 * 8

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from .. import losses, optimizers
+from .. import losses, metrics, optimizers
 from . import ops
 
 
@@ -28,6 +28,14 @@ def count_correct(y, logits):
     """metrics.count_correct inside jit: how many argmax(logits) equal the labels y (N,) ints or (N, K) one-hot."""
     labels = y.argmax(axis=1) if y.ndim == 2 else y
     return (logits.argmax(axis=1) == labels).sum()
+
+
+def confusion(y, logits, k):
+    """metrics.batch_counts' confusion matrix (k, k) inside jit, for per-pixel logits (N, ..., k) with id masks
+    (N, ...) or one-hot (N, ..., k): a scatter-add of ones at (true, predicted)."""
+    masks = y.argmax(axis=-1) if y.ndim == logits.ndim else y
+    cells = masks.reshape(-1).astype(jnp.int32) * k + logits.argmax(axis=-1).reshape(-1)
+    return jnp.zeros(k * k, jnp.int32).at[cells].add(1).reshape(k, k)
 
 
 def _loss_key(loss, loss_kwargs):
@@ -105,9 +113,16 @@ class Compiled:
         (params, opt_state), values = jax.lax.scan(body, (params, opt_state), (order, keys))
         return params, opt_state, values
 
-    def _evaluate_batch(self, loss_fn, params, x, y):
+    def _evaluate_batch(self, loss_fn, kind, params, x, y):
+        """(loss summed over the batch, metrics.batch_counts' counts for this kind of target as jax values)."""
         logits = self.forward(params, x)[-1]
-        return loss_fn(logits, y)[0] * x.shape[0], count_correct(y, logits)
+        total = loss_fn(logits, y)[0] * x.shape[0]
+        if kind == "classes":
+            return total, {"correct": count_correct(y, logits)}
+        if kind == "pixels":
+            cm = confusion(y, logits, logits.shape[-1])
+            return total, {"correct": jnp.trace(cm), "confusion": cm}
+        return total, {}
 
     # -- jit, one function per (what, loss) ------------------------------------------------------------------
     def _jit(self, what, loss=None, loss_kwargs=None, *static):
@@ -131,7 +146,7 @@ class Compiled:
             elif what == "batch_step":
                 fn = jax.jit(functools.partial(self._batch_step, loss_fn))
             elif what == "evaluate":
-                fn = jax.jit(functools.partial(self._evaluate_batch, loss_fn))
+                fn = jax.jit(functools.partial(self._evaluate_batch, loss_fn, *static))
             self._jitted[cache_key] = fn
         return self._jitted[cache_key]
 
@@ -148,13 +163,16 @@ class Compiled:
                                      f"expected {shape}")
 
     def _check_batch(self, x, y=None):
+        """Input and targets fit the model: y (N, *output_shape[:-1]) class ids (labels (N,), masks (N, H, W)) or
+        (N, *output_shape) (one-hot, or a regression target such as an autoencoder's input)."""
         self.model._check_input(x)
         if y is not None:
-            ys = np.shape(y)
-            k = self.model.output_shape[-1]
-            if len(ys) not in (1, 2) or ys[0] != np.shape(x)[0] or (len(ys) == 2 and ys[1] != k):
-                raise ValueError(f"model '{self.model.name}': labels must be (N,) ints or (N, {k}) one-hot for "
-                                 f"{np.shape(x)[0]} inputs, got shape {tuple(ys)}")
+            ys, out, n = tuple(np.shape(y)), tuple(self.model.output_shape), np.shape(x)[0]
+            if not ys or ys[0] != n or ys[1:] not in (out[:-1], out):
+                shape = lambda s: "(" + ", ".join(["N", *map(str, s)]) + ")"
+                raise ValueError(f"model '{self.model.name}': labels must be {shape(out[:-1])} class ids or "
+                                 f"{shape(out)} (one-hot, or a target of the outputs' shape) for {n} inputs, "
+                                 f"got shape {ys}")
 
     def _check_key(self, training, key):
         if training and self.has_dropout and key is None:
@@ -224,16 +242,28 @@ class Compiled:
             values.append(value)
         return params, opt_state, jnp.stack(values)
 
-    def evaluate(self, params, x, y, batch_size=1000):
-        """(mean loss, accuracy) over x, y in jitted batches (no dropout), as Model.evaluate."""
+    def evaluate(self, params, x, y, batch_size=1000, return_dict=False):
+        """The mean loss and what can be measured over x, y in jitted batches (no dropout), as Model.evaluate:
+        (loss, accuracy) for labels, (loss, pixel_accuracy, mean_iou) for masks, the loss alone for a regression
+        target; return_dict=True: {"loss", ...} with the names of fit's History."""
         self.check_params(params)
         self._check_batch(x, y)
-        fn = self._jit("evaluate")
-        total, correct = 0.0, 0
+        if len(x) == 0:
+            raise ValueError(f"model '{self.model.name}': evaluate got an empty batch (shape {np.shape(x)})")
+        kind = metrics.target_kind(y, self.model.output_shape)     # on the host: one-hot is told by values
+        fn = self._jit("evaluate", None, None, kind)
+        total, counts = 0.0, {}
         for i in range(0, len(x), batch_size):
             t, c = fn(params, x[i:i + batch_size], y[i:i + batch_size])
-            total, correct = total + float(t), correct + int(c)
-        return total / len(x), correct / len(x)
+            total = total + float(t)
+            counts = metrics.add_counts(counts, {k: np.asarray(v) for k, v in c.items()})
+        if counts:
+            per = len(x) * (int(np.prod(self.model.output_shape[:-1])) if kind == "pixels" else 1)
+            counts["predictions"] = per
+        result = {"loss": total / len(x), **metrics.summarize(counts)}
+        if return_dict:
+            return result
+        return tuple(result.values()) if len(result) > 1 else result["loss"]
 
 
 def compile(model, optimizer="adam", loss="categorical_crossentropy", mesh=None, **loss_kwargs):
