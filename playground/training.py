@@ -245,7 +245,12 @@ class Trainer:
         return True
 
     def _diverged(self, value, gradient=None):
-        self.params = self.last_good
+        # A loss that broke the rule condemns the params it was computed at: back to the ones before. A NaN/inf
+        # gradient comes with a loss that passed, so the current params are the last good ones and stay.
+        if gradient is None:
+            self.params = self.last_good
+        else:
+            self.last_good = self.params
         self._log_train()
         self._finish("diverged", validate=False)
         values = {"loss": value, "images": self.images_seen, "optimizer": self.config["optimizer"],
