@@ -147,14 +147,14 @@ def input_view(state, t, changed, n_digits):
     """Test digit or drawing, the digit slider, the drawing's label, weights seed, pooling; the canvas."""
     w = {"source": pn.widgets.RadioButtonGroup(options={t("src_test"): "test", t("src_drawing"): "drawing"},
                                                value=state["source"], css_classes=["bp-source"]),
-         "index": pn.widgets.IntSlider(name=t("test_index"), start=0, end=max(0, n_digits - 1),
+         "index": pn.widgets.IntSlider(label=t("test_index"), start=0, end=max(0, n_digits - 1),
                                        value=min(state["index"], max(0, n_digits - 1)), width=260,
                                        css_classes=["bp-index"]),
-         "label": pn.widgets.Select(name=t("bp_label"), options=list(backprop.EXPLORER_CLASSES),
+         "label": pn.widgets.Select(label=t("bp_label"), options=list(backprop.EXPLORER_CLASSES),
                                     value=state["label"], width=100, css_classes=["bp-label"]),
          "pooling": pn.widgets.RadioButtonGroup(options={t("pool_max"): "max", t("pool_avg"): "average"},
                                                 value=state["pooling"], css_classes=["bp-pooling"]),
-         "seed": pn.widgets.IntInput(name=t("bp_seed"), value=state["seed"], start=0, width=100,
+         "seed": pn.widgets.IntInput(label=t("bp_seed"), value=state["seed"], start=0, width=100,
                                      css_classes=["bp-seed"])}
     canvas = figure(width=150, height=150, x_range=Range1d(0, 28), y_range=Range1d(28, 0), tools="",
                     toolbar_location=None, background_fill_color="black", name="bp-canvas", css_classes=["bp-canvas"])
@@ -271,11 +271,11 @@ def check_view(state, t, run_check):
                                                     value=state["check_model"], css_classes=["bp-check-model"]),
          "arch": pn.widgets.TextAreaInput(value=state["arch"] or studio_arch.lenet5_text(), height=150, width=380,
                                           css_classes=["bp-arch"]),
-         "check_layer": pn.widgets.TextInput(name=t("bp_check_layer"), value=state["check_layer"], width=100,
+         "check_layer": pn.widgets.TextInput(label=t("bp_check_layer"), value=state["check_layer"], width=100,
                                              css_classes=["bp-check-layer"]),
-         "check_index": pn.widgets.TextInput(name=t("bp_check_index"), value=state["check_index"], width=120,
+         "check_index": pn.widgets.TextInput(label=t("bp_check_index"), value=state["check_index"], width=120,
                                              css_classes=["bp-check-index"]),
-         "check": pn.widgets.Button(label=t("bp_check"), button_type="primary", css_classes=["bp-check"])}
+         "check": pn.widgets.Button(label=t("bp_check"), color="primary", css_classes=["bp-check"])}
     result = pn.pane.HTML("", css_classes=["bp-check-result"], width=520)
     w["check"].on_click(lambda _: run_check())
     studio_only = [w["arch"], w["check_layer"], w["check_index"]]
@@ -293,7 +293,7 @@ def check_view(state, t, run_check):
 
 def sgd_view(state, t, take_step, reset):
     """A learning rate, one SGD step by hand, and Reset (the seed's weights again)."""
-    w = {"lr": pn.widgets.FloatInput(name=t("learning_rate"), value=state["lr"], step=0.1, width=120,
+    w = {"lr": pn.widgets.FloatInput(label=t("learning_rate"), value=state["lr"], step=0.1, width=120,
                                      css_classes=["bp-lr"]),
          "sgd": pn.widgets.Button(label=t("bp_sgd"), css_classes=["bp-sgd"]),
          "reset": pn.widgets.Button(label=t("reset"), css_classes=["bp-reset"])}

@@ -210,10 +210,15 @@ def act(lab, method):
     state = lab.state
     state["message"] = None
     try:
+        busy = state["race"] is not None and state["race"].status in ("running", "paused")
+        if method == "start" and busy:
+            raise ValueError("a race is in progress; stop it before starting another")
         if method == "start":
             data = lab.data()
             state["race"], state["recall"] = make_race(data, state["settings"]), {}
             state["test_set"] = (datasets.pad_to_32(data["x_test"]), data["y_test"])
+        if state["race"] is None:
+            raise ValueError(f"cannot {method}: nothing has started yet")
         getattr(state["race"], method)()
     except (ValueError, FileNotFoundError) as e:
         state["message"] = str(e)

@@ -127,7 +127,7 @@ def settings_view(state, t, changed):
         row = [pn.pane.HTML(f"<b style='color:{COLOURS[label]}'>{label}</b>", width=90)]
         for key, value in settings.items():
             widget = pn.widgets.FloatInput(value=value, width=90, format="0.[000000]",
-                                           name=t("learning_rate") if key == "learning_rate" else t(key),
+                                           label=t("learning_rate") if key == "learning_rate" else t(key),
                                            css_classes=[f"opt-{label.lower()}-{key.replace('_', '-')}"])
             fields[(label, key)] = widget
             row.append(widget)
@@ -171,10 +171,10 @@ def surface_view(state, t, set_start, show_step, play):
     fig.scatter("x", "y", source=start, marker="circle_cross", size=12, fill_color="white", line_color="black")
     fig.legend.location = "top_left"
     fig.legend.click_policy = "hide"
-    w = {"shown": pn.widgets.IntSlider(name=t("opt_shown"), start=0, end=max(1, state["steps"]),
+    w = {"shown": pn.widgets.IntSlider(label=t("opt_shown"), start=0, end=max(1, state["steps"]),
                                        value=state["shown"], width=320, css_classes=["opt-shown"]),
          "step": pn.widgets.Button(label=t("opt_next"), width=80, css_classes=["opt-step"]),
-         "play": pn.widgets.Toggle(name=t("opt_play"), value=False, width=80, css_classes=["opt-play"])}
+         "play": pn.widgets.Toggle(label=t("opt_play"), value=False, width=80, css_classes=["opt-play"])}
     stops = pn.pane.HTML("", css_classes=["opt-stops"], width=520)
     w["shown"].param.watch(lambda e: show_step(e.new), "value")
     w["step"].on_click(lambda _: show_step(state["shown"] + 1))
@@ -364,7 +364,7 @@ def tick(lab):
     """One tick: the animation moves on; the LeNet-5 race trains a few batches (heatmaps every REFRESH_S)."""
     state = lab.state
     if state["playing"]:
-        show_step(lab, state["shown"] + max(1, state["steps"] // PLAY_FRAMES))
+        show_step(lab, state["shown"] + math.ceil(state["steps"] / PLAY_FRAMES))
         if state["shown"] >= state["steps"]:
             lab.views.surface.widgets["play"].value = False      # its watcher ends the animation
     rc = state["lenet"]["race"]
@@ -387,8 +387,13 @@ def act(lab, method):
     ls = lab.state["lenet"]
     lab.message.object, lab.message.visible = "", False
     try:
+        busy = ls["race"] is not None and ls["race"].status in ("running", "paused")
+        if method == "start" and busy:
+            raise ValueError("a race is in progress; stop it before starting another")
         if method == "start":
             ls["race"] = make_lenet_race(lab.data(), ls)
+        if ls["race"] is None:
+            raise ValueError(f"cannot {method}: nothing has started yet")
         getattr(ls["race"], method)()
     except (ValueError, FileNotFoundError) as e:
         lab.message.object, lab.message.visible = str(e), True

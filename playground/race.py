@@ -196,7 +196,7 @@ def controls_view(t, css, act):
     """Start / Pause / Resume / Stop (act(method) on a click), a progress bar and the status line of a race;
     refresh(race) shows a race (None: none yet)."""
     w = {m: pn.widgets.Button(label=t(m), css_classes=[f"{css}-{m}"], width=90,
-                              button_type="primary" if m == "start" else "default") for m in BUTTONS}
+                              color="primary" if m == "start" else "default") for m in BUTTONS}
     progress = pn.indicators.Progress(value=0, max=1000, width=320, css_classes=[f"{css}-progress"])
     status = pn.pane.HTML("", css_classes=[f"{css}-status"])
     for method, button in w.items():
