@@ -641,7 +641,8 @@ def kernel_view(state, t, lang, apply, say, filter_select):
         cells.objects = [cell_widget(r, c, k[r, c]) for r in range(k.shape[0]) for c in range(k.shape[1])]
 
     def cell_widget(r, c, value):
-        cell = pn.widgets.FloatInput(value=float(value), step=0.1, width=64, css_classes=["conv-kernel-cell"])
+        cell = pn.widgets.FloatInput(value=float(str(value)), step=0.1, width=64,     # float32 0.1 reads 0.1
+                                     css_classes=["conv-kernel-cell"])
 
         def edited(event):
             k = state["settings"]["custom"].copy()
@@ -699,7 +700,7 @@ def layer_view(state, t, lang, changed):
 
     def settings():
         return {"stride": w["stride"].value, "padding": w["padding"].value,
-                "bias": w["bias"].value if w["bias"].value is not None else 0.0, "extra": list(w["extra"].value)}
+                "bias": w["bias"].value, "extra": list(w["extra"].value)}
 
     def refresh():
         for key in ("stride", "padding", "bias"):
@@ -761,6 +762,7 @@ def plots_view(state, t, lang, select_pixel):
     return types.SimpleNamespace(
         panel=pn.Column(pn.Row(pn.pane.Bokeh(in_fig), pn.pane.Bokeh(out_fig)), thumb_row), refresh=refresh,
         mark=mark, on_tap=on_tap, figures={"input": in_fig, "output": out_fig},
+        marks={"receptive_field": field, "selected": pixel},
         sources={"input": in_src, "output": out_src, "receptive_field": field.source, "selected": pixel.source,
                  "maps": map_sources})
 

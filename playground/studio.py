@@ -840,9 +840,9 @@ def restore(page, data):
 def apply_settings(trainer, data):
     """Configure `trainer` from a link's settings over the defaults, one setting at a time (a refused one keeps
     its default): [(i18n key, values)] for what was not used."""
-    if not isinstance(data, dict):
-        return [("url_bad_settings", {"why": "expected a JSON object"})]
-    notices = [("url_unknown_key", {"name": urlstate.shown(k)}) for k in data if k not in URL_SETTINGS]
+    notices = [] if isinstance(data, dict) else [("url_bad_settings", {"why": "expected a JSON object"})]
+    data = data if isinstance(data, dict) else {}
+    notices += [("url_unknown_key", {"name": urlstate.shown(k)}) for k in data if k not in URL_SETTINGS]
     defaults = {key: training.DEFAULTS[key] for key in URL_SETTINGS}
     defaults["train_size"] = min(defaults["train_size"], len(trainer.data["y_train"]))
     try:

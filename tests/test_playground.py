@@ -481,3 +481,85 @@ def test_the_readme_names_every_css_hook_and_data_source_the_page_has():
     named = set(re.findall(r"`([a-z0-9-]+)`", named[:named.index("\n\n")]))
     assert sorted(table - classes) == [] and sorted(classes - table) == []
     assert sorted(named - sources) == [] and sorted(sources - named) == []
+
+
+# ---------------------------------------------------------------- settings in the URL (url_state / restore)
+
+def test_conv_lab_url_state_round_trips_through_a_fresh_lab():
+    images = {"small": photo(), "other": photo(30, 50, seed=4)}
+    lab = conv_lab.build(conv_lab.initial_state(images=images), "en")
+    lab.widgets["image"].value = "other"
+    lab.widgets["filter"].value = "custom"
+    lab.widgets["custom_size"].value = 5
+    lab.cells.objects[3].value = 0.1                                # a float32 cell travels as its shortest text
+    lab.cells.objects[7].value = -2.5
+    w = lab.widgets
+    w["stride"].value, w["padding"].value, w["bias"].value = 2, "valid", 3.25
+    w["size"].value, w["sigma"].value, w["extra"].value = 7, 1.5, ["sobel_x", "laplacian"]
+    state = lab.url_state()
+    assert state["photo"] == "other" and state["kernel"][0][3] == 0.1 and len(state["kernel"]) == 5
+    import json
+    state = json.loads(json.dumps(state))                           # what the hash carries
+    fresh = conv_lab.build(conv_lab.initial_state(images=images), "ko")
+    assert fresh.restore(state) == []
+    assert fresh.url_state() == state
+    # and it shows it: the widgets, the grid and the map are those of the restored settings
+    assert fresh.widgets["filter"].value == "custom" and fresh.widgets["stride"].value == 2
+    assert [c.value for c in fresh.cells.objects] == [c.value for c in lab.cells.objects]
+    np.testing.assert_array_equal(shown(fresh.sources["output"]), shown(lab.sources["output"]))
+    assert len([s for s in fresh.sources["maps"] if s.data["image"][0] is not None]) >= 2
+
+
+def test_an_uploaded_photo_stays_out_of_the_url():
+    lab = conv_lab.build(conv_lab.initial_state(images={"small": photo()}), "en")
+    assert lab.url_state()["photo"] == "small"
+    assert lab.load_upload("mine.png", png_bytes(photo(20, 30)))
+    assert "photo" not in lab.url_state()
+    assert lab.load_upload("small", png_bytes(photo(20, 30)))       # an upload named like a demo photo
+    assert lab.state["image_name"] == "small ↑" and "photo" not in lab.url_state()
+
+
+def test_pool_lab_url_state_round_trips_through_a_fresh_lab():
+    conv_state = conv_lab.initial_state(images={"small": photo()})
+    conv_lab.build(conv_state, "en")
+    pool = pool_lab.build(pool_lab.initial_state(), conv_state, "en")
+    pool.widgets["source"].value, pool.widgets["kind"].value = "map", "avg"
+    pool.widgets["size"].value, pool.widgets["stride"].value = 3, 2
+    pool.widgets_winners.value = True
+    state = pool.url_state()
+    assert state == {"source": "map", "kind": "avg", "size": 3, "stride": 2, "winners": True}
+    fresh = pool_lab.build(pool_lab.initial_state(), conv_state, "en")
+    assert fresh.restore(state) == [] and fresh.url_state() == state
+    np.testing.assert_array_equal(shown(fresh.sources["output"]), shown(pool.sources["output"]))
+    assert fresh.widgets["kind"].value == "avg" and fresh.widgets_winners.value is True
+
+
+def test_max_pooling_winners_are_marked_only_when_asked():
+    conv_state = conv_lab.initial_state(images={"small": photo()})
+    pool = pool_lab.build(pool_lab.initial_state(), conv_state, "en")
+    overlay = pool.views.plots.overlay
+    assert overlay.visible is False and shown(pool.sources["winners"]).any()    # computed, not drawn
+    pool.widgets_winners.value = True
+    assert overlay.visible is True
+
+
+def test_a_tiny_mark_gets_a_ring_a_large_one_does_not():
+    lab = conv_lab.build(conv_lab.initial_state(images={"small": photo()}), "en")
+    lab.widgets["filter"].value = "sobel_x"
+    lab.select_pixel(5, 5)                                          # a 3x3 field on a 48-wide photo: 19 px
+    ring = lab.views.plots.marks["receptive_field"].ring
+    assert ring.data == {"x": [5.5], "y": [5.5]}                    # the centre of rows and cols 4..6
+    lab.widgets["filter"].value = "box"
+    lab.widgets["size"].value = 11                                  # 11 pixels = 69 screen pixels: no ring
+    lab.select_pixel(5, 5)
+    assert ring.data == {"x": [], "y": []}
+
+
+def test_the_pooled_feature_map_is_titled_as_a_feature_map():
+    conv_state = conv_lab.initial_state(images={"small": photo()})
+    conv = conv_lab.build(conv_state, "en")
+    pool = pool_lab.build(pool_lab.initial_state(), conv_state, "en")
+    assert pool.figures["input"].title.text == "Input 40×48"
+    conv.widgets["filter"].value = "sobel_x"
+    pool.widgets["source"].value = "map"
+    assert pool.figures["input"].title.text == "Feature map Sobel x: 40×48"

@@ -274,3 +274,47 @@ def test_an_error_inside_a_tick_pauses_with_a_message(page, monkeypatch):
     page.tick()
     assert page.trainer.status == "paused" and not page.widgets["resume"].disabled
     assert "unexpected error (TypeError: Cannot cast array data)" in page.message.object
+
+
+# ---------------------------------------------------------------- settings in the URL, first screen
+
+def test_url_state_round_trips_architecture_and_settings_not_weights(page, data):
+    import json
+    page.widgets["architecture"].value = TINY + "\n# a comment the student wrote"
+    page.widgets["apply"].clicks += 1
+    w = page.widgets
+    w["optimizer"].value, w["learning_rate"].value, w["momentum"].value = "nesterov", 0.05, 0.8
+    w["loss"].value, w["gamma"].value = "focal", 3.0
+    w["batch_size"].value, w["epochs"].value, w["train_size"].value = 16, 2, 200
+    w["dropout"].value, w["seed"].value, w["imbalanced"].value = 0.25, 7, True
+    state = json.loads(json.dumps(page.url_state()))              # what the hash carries
+    assert "params" not in state and state["architecture"].endswith("# a comment the student wrote")
+    fresh = studio.create_page("ko", data=data, autorun=False)
+    assert fresh.restore(state) == []
+    assert fresh.url_state() == state
+    assert fresh.widgets["architecture"].value == state["architecture"] and fresh.widgets["seed"].value == 7
+    assert fresh.trainer.model.count_params() == page.trainer.model.count_params()
+    assert "14×14×4" in fresh.table.object
+
+
+def test_empty_curves_have_set_ranges_and_no_legend_until_there_is_data(page):
+    loss, acc = page.figures["loss"], page.figures["accuracy"]
+    for fig in (loss, acc):
+        assert not fig.legend.visible and (fig.x_range.start, fig.x_range.end) == (0, 1)
+    page.widgets["train_size"].value = 100
+    train(page)
+    h = page.trainer.history
+    assert loss.legend.visible and acc.legend.visible
+    assert loss.x_range.end == max(h["train"]["images"] + h["val"]["images"])
+    assert loss.y_range.end >= max(h["train"]["loss"]) and (acc.y_range.start, acc.y_range.end) == (0, 1)
+
+
+def test_the_code_view_shows_the_model_as_core_and_keras(page):
+    page.widgets["architecture"].value = TINY
+    page.widgets["apply"].clicks += 1
+    core, keras = page.views.code.core.object, page.views.code.keras.object
+    assert "L.Conv2D(4, 5, strides=2, activation=&quot;relu&quot;, name=&quot;C1&quot;)," in core
+    assert "layers.Conv2D(4, 5, strides=2, activation=&quot;relu&quot;, name=&quot;C1&quot;)," in keras
+    assert "Adam(learning_rate=0.002, beta_1=0.9, beta_2=0.999)" in keras
+    page.widgets["optimizer"].value = "rmsprop"
+    assert "RMSprop(learning_rate=0.002, rho=0.9)" in page.views.code.keras.object
