@@ -183,7 +183,7 @@ def chain_view(state, t, select_weight):
         value = heatmaps.heatmap(name, f"bp-{name}-value")
         grad = heatmaps.heatmap(f"∂L/∂{name}", f"bp-{name}-grad")
         plots[name] = (value, grad)
-        caption = pn.pane.HTML("", width=260, css_classes=[f"bp-{name}-rule"])
+        caption = pn.pane.HTML("", width=260)
         plots[name + "_rule"] = (caption, rule)
         rows.append(pn.Row(caption, pn.pane.Bokeh(value.figure), pn.pane.Bokeh(grad.figure)))
         if name in WEIGHTS:

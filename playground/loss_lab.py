@@ -121,11 +121,10 @@ def curves_view(state, t, changed):
                                          css_classes=["loss-alpha"], width=220)}
     src = ColumnDataSource({"p": P_TRUE}, name="loss-curves-source")
     figs = {}
-    for kind, title, y_label in (("loss", t("loss_curve_title"), t("curve_loss")),
-                                 ("dlogit_true", t("loss_grad_title"), t("loss_grad_axis"))):
+    for kind, css, title, y_label in (("loss", "loss-curve-plot", t("loss_curve_title"), t("curve_loss")),
+                                      ("dlogit_true", "loss-grad-plot", t("loss_grad_title"), t("loss_grad_axis"))):
         fig = figure(title=title, width=420, height=300, x_axis_label=t("loss_p_axis"), y_axis_label=y_label,
-                     x_range=Range1d(0, 1), tools="pan,wheel_zoom,reset,hover", name=f"loss-{kind}-plot",
-                     css_classes=[f"loss-{kind}-plot"])
+                     x_range=Range1d(0, 1), tools="pan,wheel_zoom,reset,hover", name=css, css_classes=[css])
         fig.hover.tooltips = [("p", "@p{0.00}"), (t("value"), "$y{0.0000}")]
         for name in LOSSES:
             fig.line("p", f"{name}_{kind}", source=src, color=COLOURS[name], line_width=2,

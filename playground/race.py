@@ -129,7 +129,7 @@ class Race:
                                                              ln["y"][idx], ln["rng"], ln["limit"])
         except step.Diverged as e:
             ln["status"] = "diverged"
-            ln["message"] = step.diverged_message(e.loss, f"{ln['images'] + len(idx):,} images")
+            ln["message"] = e.message(f"{ln['images'] + len(idx):,} images")
             self._log(ln)
             return
         ln["before"], ln["params"] = ln["params"], params

@@ -466,8 +466,12 @@ def test_the_readme_names_every_css_hook_and_data_source_the_page_has():
     page.conv.widgets["extra"].value = ["sobel_y"]                  # the extra feature maps are made on demand
     page.tabs.active = tab("pool")
     page.tabs.active = tab("studio")
+    learning = ("backprop", "losses", "optimizers", "regularization")          # issue 9's labs
+    for key in learning:
+        page.tabs.active = tab(key)
     classes, sources = set(), set()
-    for layout in (page.layout, page.conv.layout, page.pool.layout, page.studio.layout):
+    for layout in (page.layout, page.conv.layout, page.pool.layout, page.studio.layout,
+                   *(page.rooms[key].layout for key in learning)):
         for model in layout.get_root().references():
             classes.update(getattr(model, "css_classes", None) or [])
             if isinstance(model, ColumnDataSource) and model.name:
