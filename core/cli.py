@@ -31,26 +31,24 @@ def positive_int(text):
     return value
 
 
-def positive_float(text):
-    """A finite number > 0 (argparse type): --lr."""
+def _finite(text, ok, rule):
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number {rule}, got {text}")
     return value
+
+
+def positive_float(text):
+    """A finite number > 0 (argparse type): --lr."""
+    return _finite(text, lambda v: v > 0, "> 0")
 
 
 def nonnegative_float(text):
     """A finite number >= 0 (argparse type): --weight-decay, --momentum."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+    return _finite(text, lambda v: v >= 0, ">= 0")
 
 
 # ---------------------------------------------------------------- the weights file
