@@ -101,3 +101,14 @@ def test_all_finite():
     good = {"a": {"kernel": np.ones(3)}, "b": {}}
     assert step.all_finite(good)
     assert not step.all_finite({**good, "c": {"bias": np.array([0.0, np.inf])}})
+
+
+def test_a_nan_gradient_is_named_with_the_loss_it_came_with():
+    assert step.diverged_message(0.7, "epoch 3, batch 1", gradient="C3/kernel") == (
+        "training stopped: the gradient of C3/kernel became NaN/inf at epoch 3, batch 1 (the loss was 0.7) "
+        "(often a learning rate that is too high)")
+    e = step.Diverged(0.7, 5.0, gradient="C3/kernel")
+    assert e.message("epoch 3, batch 1") == step.diverged_message(0.7, "epoch 3, batch 1", "C3/kernel")
+    assert str(e) == e.message("this batch") and isinstance(e, FloatingPointError)
+    assert step.first_nonfinite({"a": {"kernel": np.ones(2)}, "b": {"bias": np.array([1.0, np.nan])}}) == "b/bias"
+    assert step.first_nonfinite({"a": {"kernel": np.ones(2)}}) is None
