@@ -26,3 +26,5 @@ const [site, stdlib, nstd] = compiler.get("compile_this_interpreter")().toJs();
 fs.writeFileSync(path.join(outDir, "pycache.zip"), site);
 fs.writeFileSync(path.join(outDir, "python_stdlib.zip"), stdlib);
 console.log(`pyc: ${site.length} bytes for site-packages, ${nstd} standard-library modules`);
+// Done: a timer the app started (a periodic callback, asyncio's loop) would otherwise keep Node running forever.
+process.exit(0);
