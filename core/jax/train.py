@@ -14,7 +14,8 @@ What happens, top to bottom:
 2. Each epoch is one jitted call: shuffle on the device, lax.scan one optimizer step per batch (compiled.py).
    On a CPU backend the default (--loop auto) runs the same steps as a loop of jitted steps instead, because
    XLA's CPU backend compiles convolutions inside loop bodies to much slower code (see Compiled.train_epoch).
-   With several devices every batch is split over them (parallel.py); with --distributed, over every host's.
+   With several devices every batch is split over them (parallel.py); with --distributed or --coordinator,
+   over every process's (distributed.py). Process 0 alone writes files; a process that fails stops the run.
 3. After each epoch: test loss/accuracy, then run/checkpoint.npz (params, optimizer state, epoch, metrics) is
    written atomically (core/files.py: a temporary file renamed over the old one), then run/weights.npz
    (core.models.save, the playground's format, the standardization folded in) and run/metrics.json. A kill -9 at
@@ -41,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import cli, datasets, files, models, optimizers, step
-from . import compiled, parallel, zoo
+from . import compiled, distributed, parallel, zoo
 
 MODELS = {"lenet5": None, **zoo.MODELS}
 DATASETS = ("mnist", "fashion_mnist", "synthetic")
@@ -205,7 +206,8 @@ def train(config, progress=True, log=print):
 
     Raises FloatingPointError when the loss stops being finite (the last good checkpoint is kept).
     """
-    out = prepare_out(config["out"])
+    # only process 0 writes (the others may see another filesystem); every process reads a checkpoint there is
+    out = prepare_out(config["out"]) if jax.process_index() == 0 else Path(config["out"])
     have_checkpoint = (out / CHECKPOINT).exists()
     if have_checkpoint and not config["resume"]:
         raise ValueError(f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out")
@@ -321,22 +323,54 @@ def parse_args(argv=None):
     p.add_argument("--loop", default="auto", choices=["auto", "scan", "steps"],
                    help="one lax.scan per epoch, or a loop of jitted steps; auto: steps on CPU, scan elsewhere")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
+    # -- many processes (core/jax/distributed.py): one per host, or several on one machine
     p.add_argument("--distributed", action="store_true",
-                   help="call jax.distributed.initialize() first: one process per host, all hosts' devices")
-    return p.parse_args(argv)
+                   help="join a run of many processes, found from SLURM, Open MPI or Cloud TPU's environment")
+    p.add_argument("--coordinator", metavar="HOST:PORT",
+                   help="join a run of many processes whose process 0 listens on HOST:PORT (with --num-processes "
+                        "and --process-id)")
+    p.add_argument("--num-processes", type=cli.positive_int, metavar="N")
+    p.add_argument("--process-id", type=int, metavar="I", help="0 .. N-1; process 0 writes every file")
+    p.add_argument("--heartbeat-timeout", type=cli.positive_int, default=distributed.HEARTBEAT_TIMEOUT,
+                   metavar="SECONDS", help="a process silent this long counts as dead and the others stop "
+                                           "(default %(default)s)")
+    args = p.parse_args(argv)
+    given = [args.coordinator is not None, args.num_processes is not None, args.process_id is not None]
+    if any(given) and not all(given):
+        p.error("--coordinator, --num-processes and --process-id go together (or use --distributed alone)")
+    if args.coordinator is not None:
+        try:
+            distributed.parse_address(args.coordinator)
+        except ValueError as e:
+            p.error(str(e))
+        if not 0 <= args.process_id < args.num_processes:
+            p.error(f"--process-id must be from 0 to {args.num_processes - 1} (--num-processes "
+                    f"{args.num_processes}), got {args.process_id}")
+    return args
+
+
+EXPECTED = (ValueError, FloatingPointError, OSError)    # bad input, a diverged loss, a failed write (disk full)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.distributed:
-        jax.distributed.initialize()
+    if args.distributed or args.coordinator:
+        try:
+            distributed.initialize(args.coordinator, args.num_processes, args.process_id, args.heartbeat_timeout)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
     config = {k: getattr(args, k) for k in ("model", "dataset", "epochs", "batch_size", "optimizer", "lr",
                                             "lr_schedule", "momentum", "loss", "seed", "limit", "out", "resume",
                                             "loop", "weight_decay")}
     log = print if jax.process_index() == 0 else (lambda *a: None)
     try:
         train(config, progress=not args.no_progress and jax.process_index() == 0, log=log)
-    except (ValueError, FloatingPointError, OSError) as e:      # OSError: a write failed mid-run (disk full)
+    except Exception as e:
+        if jax.process_count() > 1:     # leave at once, saying which process and why (others may wait on it)
+            distributed.stop(distributed.failure_message(e, config["out"], expected=isinstance(e, EXPECTED)))
+        if not isinstance(e, EXPECTED):
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
