@@ -2,6 +2,7 @@
 
     pin("panel")      -> {"name", "version", "kind", "sha256", "file", "spec"}: a row of pins.PINS, spelled out
     fetch("panel")    -> the verified file in CACHE/pypi (CACHE/npm for npm pins)
+    download_missing() every pinned file not yet in the cache, with one command per kind (not one per file)
     pure_wheel(name)  -> a py3-none-any wheel built here from a pinned sdist
     pyodide_core()    -> CACHE/pyodide-core, the pinned npm package unpacked
 """
@@ -23,7 +24,8 @@ def pin(name):
         raise ValueError(f"pin {name!r}: not in sitebuild/pins.py")
     name, version, kind, digest = row
     stem = name.replace("-", "_")    # PEP 427 / 625 file names
-    file, spec = {"npm": (f"{name}-{version}.tgz", f"{name}@{version}"),
+    npm_file = name.removeprefix("@").replace("/", "-")     # what `npm pack` names a scoped package's tarball
+    file, spec = {"npm": (f"{npm_file}-{version}.tgz", f"{name}@{version}"),
                   "wheel": (f"{stem}-{version}-py3-none-any.whl", f"{name}=={version}"),
                   "sdist": (f"{stem}-{version}.tar.gz", f"{name}=={version}")}[kind]
     return {"name": name, "version": version, "kind": kind, "sha256": digest, "file": file, "spec": spec}
@@ -43,20 +45,45 @@ def verified(path, expected):
     return path
 
 
+def folder(kind):
+    """The cache folder for downloads of `kind`: npm tarballs, or PyPI wheels and sdists."""
+    return paths.CACHE / ("npm" if kind == "npm" else "pypi")
+
+
+def cached(p):
+    """Where the pin `p` (a pin() dict) lies in the cache."""
+    return folder(p["kind"]) / p["file"]
+
+
+def download(kind, specs):
+    """`specs` of one kind into folder(kind) with one command: npm pack, or pip download for Pyodide's Python."""
+    into = folder(kind)
+    into.mkdir(parents=True, exist_ok=True)
+    if kind == "npm":
+        return paths.run("npm", "pack", "--silent", *specs, cwd=into)
+    flags = ["--no-binary=:all:"] if kind == "sdist" else [
+        "--only-binary=:all:", "--python-version", pins.PYTHON, "--implementation", "py", "--abi", "none",
+        "--platform", "any"]
+    paths.run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", *flags, "-d", into, *specs)
+
+
+def download_missing():
+    """Every pinned file not in the cache yet, one command per kind (each pip or npm start costs seconds);
+    returns how many were missing. Each is checked against its sha256 when fetch() first uses it."""
+    missing = [p for p in map(pin, (row[0] for row in pins.PINS)) if not cached(p).exists()]
+    for kind in ("npm", "wheel", "sdist"):
+        specs = [p["spec"] for p in missing if p["kind"] == kind]
+        if specs:
+            download(kind, specs)
+    return len(missing)
+
+
 def fetch(name):
     """The pinned file `name` names, downloaded once into the cache, checked every time."""
     p = pin(name)
-    folder = paths.CACHE / ("npm" if p["kind"] == "npm" else "pypi")
-    path = folder / p["file"]
+    path = cached(p)
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        if p["kind"] == "npm":
-            paths.run("npm", "pack", "--silent", p["spec"], cwd=folder)
-        else:
-            kind = ["--no-binary=:all:"] if p["kind"] == "sdist" else [
-                "--only-binary=:all:", "--python-version", pins.PYTHON, "--implementation", "py", "--abi", "none",
-                "--platform", "any"]
-            paths.run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", *kind, "-d", folder, p["spec"])
+        download(p["kind"], [p["spec"]])
     return verified(path, p["sha256"])
 
 
@@ -66,7 +93,9 @@ def pure_wheel(name):
     out = paths.CACHE / "built" / pin(name)["sha256"][:16]
     wheels = sorted(out.glob("*-py3-none-any.whl"))
     if not wheels:
-        paths.run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, sdist,
+        # Without build isolation: pip would otherwise build the sdist's build requirements too (PyYAML's asks
+        # for Cython, minutes of compiling) that the pure wheel never uses; .venv's pinned setuptools builds it.
+        paths.run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", out, sdist,
                   env={**os.environ, **pins.BUILD_ENV.get(name, {})})
         wheels = sorted(out.glob("*-py3-none-any.whl"))
         if not wheels:
