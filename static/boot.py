@@ -5,7 +5,8 @@ imports, imported the same way.
     start(config, progress) -> (docs_json, render_items, root_ids)   the app built and rendered (async)
     apply_patch(patch)                                                 a change made on the page, into Python
     link_documents(send)                                               Python's changes out, as send(patch, buffers)
-config: {"app": "module:function", "panel_cdn_root": URL, "data_dir": folder}; progress(message, percent).
+config: {"app": "module:function", "panel_cdn_root": URL, "data_dir": folder}; progress(step) is told each
+step as it begins: "panel" (import panel), "app" (the app built), "draw" (its document written).
 """
 import importlib
 import os
@@ -43,16 +44,16 @@ async def start(config, progress):
     os.environ["PANEL_CDN_ROOT"] = config["panel_cdn_root"]   # Panel's CSS from this origin, not a CDN
     os.environ["CNN_PLAYGROUND_DATA"] = config["data_dir"]
 
-    progress("Importing Panel", 62)
+    progress("panel")
     import panel  # noqa: F401  (Panel configures itself for Pyodide on import)
     from panel.io.pyodide import init_doc, write_doc
 
-    progress("Building the playground", 80)
+    progress("app")
     init_doc()
     module, function = config["app"].split(":")
     getattr(importlib.import_module(module), function)().servable(title="CNN Playground")
 
-    progress("Drawing", 92)
+    progress("draw")
     return await write_doc()
 
 

@@ -9,8 +9,26 @@ importScripts("boot.js", "pyodide/pyodide.js");   // boot.js: the boot shim shar
 const timings = {};
 const t0 = performance.now();
 const mark = (name) => { timings[name] = Math.round(performance.now() - t0); };
-const status = (msg, percent) => self.postMessage({ type: "status", msg, percent });
 const here = (path) => new URL(path, self.location).href;
+
+// The loading steps the page shows in its first view: [where the bar stands, English, Korean]. The language is
+// the URL's (app.js starts the worker as worker.js#<the page's hash>), else the browser's, as
+// playground/i18n.pick_language reads navigator.language.
+const STEPS = {
+  python: [4, "Starting Python", "파이썬을 시작하는 중"],
+  numpy: [30, "Loading NumPy, Panel and Bokeh", "NumPy, Panel, Bokeh를 불러오는 중"],
+  panel: [55, "Importing Panel", "Panel을 가져오는 중"],
+  app: [80, "Building the playground", "놀이터를 만드는 중"],
+  draw: [92, "Drawing the page", "화면을 그리는 중"],
+};
+const ORDER = ["python", "numpy", "panel", "app"];   // "draw" is the end of the app's step
+const KOREAN = (/(?:^#|&)lang=(ko|en)(?:&|$)/.exec(self.location.hash)?.[1]
+  ?? (self.navigator.language || "").split("-")[0].toLowerCase()) === "ko";
+function status(step) {
+  const [percent, en, ko] = STEPS[step];
+  const n = ORDER.includes(step) ? ORDER.indexOf(step) + 1 : ORDER.length;
+  self.postMessage({ type: "status", msg: `${n}/${ORDER.length} · ${KOREAN ? ko : en}…`, percent });
+}
 
 function sendPatch(patch, buffers) {
   self.postMessage({ type: "patch", patch, buffers });
@@ -29,7 +47,7 @@ let applyPatch = null;
 let linkDocuments = null;
 
 async function start() {
-  status("Starting Python (Pyodide)", 2);
+  status("python");
   config = await (await fetch("site.json")).json();
   const bootSource = fetchOk("boot.py").then((response) => response.text());
   // Data and Python start in parallel: the fetches finish while the WebAssembly compiles.
@@ -38,7 +56,7 @@ async function start() {
   const pycache = config.pycache ? fetchBytes(config.pycache) : null;
   pyodide = await loadPyodide({ indexURL: here(config.pyodide) });
   mark("pyodide");
-  status(`Loading ${config.packages.length} packages (NumPy, Panel, Bokeh, …)`, 25);
+  status("numpy");
   await pyodide.loadPackage(config.packages, {
     checkIntegrity: true,
     messageCallback: () => {},
@@ -51,8 +69,7 @@ async function start() {
   }
   for (const [name, bytes] of await data) playgroundBoot.writeData(pyodide, name, bytes);
   mark("data");
-  status("Starting the playground", 60);
-  const progress = (msg, percent) => { mark(msg); status(msg, percent); };
+  const progress = (step) => { mark(step); status(step); };   // boot.py's steps: panel, app, draw
   const app = await playgroundBoot.start(pyodide, await bootSource,
     { ...config, panel_cdn_root: here(config.panel_cdn_root) }, progress);
   const [docsJson, renderItems, rootIds] = app.rendered;

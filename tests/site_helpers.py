@@ -25,10 +25,13 @@ def import_sitebuild():
     try:
         import sitebuild.assemble
         import sitebuild.fetch
+        import sitebuild.first_view
+        import sitebuild.font
         import sitebuild.lock
         import sitebuild.paths
         import sitebuild.pins
         import sitebuild.server
+        import sitebuild.system
         import sitebuild.wheels
     finally:
         sys.path.remove(str(ROOT))

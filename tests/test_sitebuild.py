@@ -60,7 +60,8 @@ def test_pins_table_is_well_formed():
     for row in sb.pins.PINS:
         assert len(row) == 4 and all(isinstance(v, str) for v in row), row
         name, version, kind, digest = row
-        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name), f"{name}: write pins by their canonical name"
+        assert re.fullmatch(r"(@[a-z0-9]+(-[a-z0-9]+)*/)?[a-z0-9]+(-[a-z0-9]+)*", name), \
+            f"{name}: write pins by their canonical name"
         assert re.fullmatch(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?", version), f"{name}: version {version!r}"
         assert kind in ("npm", "wheel", "sdist"), f"{name}: kind {kind!r}"
         assert re.fullmatch(r"[0-9a-f]{64}", digest), f"{name}: sha256 {digest!r}"
@@ -78,6 +79,9 @@ def test_pins_name_the_files_the_registries_serve():
     assert markdown_it["spec"] == f"markdown-it-py=={markdown_it['version']}"
     assert sb.fetch.pin("pyyaml")["file"].endswith(".tar.gz")
     assert sb.fetch.pin("pyodide")["spec"].startswith("pyodide@")
+    font = sb.fetch.pin("@fontsource/nanum-gothic")     # a scoped npm package packs as scope-name-version.tgz
+    assert font["file"] == f"fontsource-nanum-gothic-{font['version']}.tgz"
+    assert font["spec"] == f"@fontsource/nanum-gothic@{font['version']}"
     with pytest.raises(ValueError, match="pin 'no-such-thing'"):
         sb.fetch.pin("no-such-thing")
 
@@ -110,6 +114,142 @@ def test_a_download_with_the_wrong_hash_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"x\.whl: sha256 .* expected 0{64}"):
         sb.fetch.verified(path, "0" * 64)
     assert not path.exists()
+
+
+def test_missing_downloads_take_one_command_per_kind(cache, monkeypatch):
+    rows = (("a", "1.0", "npm", "0" * 64), ("@s/b", "2.0", "npm", "0" * 64), ("c", "3.0", "wheel", "0" * 64),
+            ("d", "4.0", "wheel", "0" * 64), ("e", "5.0", "sdist", "0" * 64), ("f", "6.0", "wheel", "0" * 64))
+    monkeypatch.setattr(sb.pins, "PINS", rows)
+    (cache / "pypi").mkdir(parents=True)
+    (cache / "pypi" / "f-6.0-py3-none-any.whl").write_bytes(b"already here")
+    ran = []
+    monkeypatch.setattr(sb.paths, "run", lambda *cmd, **kw: ran.append(([str(c) for c in cmd], kw.get("cwd"))))
+    assert sb.fetch.download_missing() == 5
+    assert ran[0] == (["npm", "pack", "--silent", "a@1.0", "@s/b@2.0"], cache.resolve() / "npm")
+    wheels, sdists = ran[1][0], ran[2][0]
+    assert wheels[-2:] == ["c==3.0", "d==4.0"] and "--only-binary=:all:" in wheels and "--no-deps" in wheels
+    assert sdists[-1:] == ["e==5.0"] and "--no-binary=:all:" in sdists
+    assert len(ran) == 3, "f is cached: nothing fetched for it"
+
+
+def test_sdists_are_built_without_build_isolation(cache, monkeypatch):
+    """pip would otherwise first build the sdist's build requirements (PyYAML's Cython: minutes of compiling)."""
+    monkeypatch.setattr(sb.pins, "PINS", (("tinysrc", "0.0.1", "sdist", sha(b"an sdist")),))
+    (cache / "pypi").mkdir(parents=True)
+    (cache / "pypi" / "tinysrc-0.0.1.tar.gz").write_bytes(b"an sdist")
+    ran = []
+
+    def fake_pip(*cmd, **kw):
+        ran.append([str(c) for c in cmd])
+        out = Path(cmd[cmd.index("-w") + 1])
+        out.mkdir(parents=True, exist_ok=True)
+        make_wheel(out, "tinysrc", "0.0.1")
+    monkeypatch.setattr(sb.paths, "run", fake_pip)
+    assert sb.fetch.pure_wheel("tinysrc").name == "tinysrc-0.0.1-py3-none-any.whl"
+    assert "--no-build-isolation" in ran[0] and "wheel" in ran[0]
+
+
+def test_run_holds_output_back_and_shows_it_when_the_command_fails(capsys):
+    assert sb.paths.run(sys.executable, "-c", "print('chatter')").stdout == "chatter\n"
+    assert "chatter" not in capsys.readouterr().out
+    with pytest.raises(subprocess.CalledProcessError):
+        sb.paths.run(sys.executable, "-c", "print('why it broke'); raise SystemExit(3)")
+    assert "why it broke" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the Korean font and the first view
+
+def test_hangul_used_collects_every_hangul_character_of_the_ui_sources(tmp_path):
+    for rel, text in (("playground/i18n.py", "T = {'ko': '컨볼루션 풀링', 'en': 'Convolution'}\n"),
+                      ("playground/sub/story.md", "이야기\n"), ("static/worker.js", "// 파이썬 ok\n"),
+                      ("static/logo.png", "그림"), ("core/x.py", "'코어'\n")):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert sb.font.hangul_used(tmp_path) == "".join(sorted(set("컨볼루션풀링이야기파이썬")))
+    # the real UI: every Korean string of the i18n tables is covered
+    from playground import i18n
+    used = set(sb.font.hangul_used())
+    korean = {c for value in i18n.STRINGS["ko"].values() for c in str(value) if sb.font.HANGUL.match(c)}
+    assert korean and korean <= used, sorted(korean - used)
+
+
+def test_subset_keeps_only_the_characters_asked_for():
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont
+
+    def box():
+        pen = TTGlyphPen(None)
+        pen.moveTo((100, 0)), pen.lineTo((100, 700)), pen.lineTo((800, 700)), pen.closePath()
+        return pen.glyph()
+    names = [".notdef", "ga", "na", "da"]
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({ord("가"): "ga", ord("나"): "na", ord("다"): "da"})
+    fb.setupGlyf({name: box() for name in names})
+    fb.setupHorizontalMetrics({name: (1000, 100) for name in names})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Test", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    fb.font.flavor = "woff2"
+    whole = io.BytesIO()
+    fb.save(whole)
+    cut = sb.font.subset(whole.getvalue(), "나")
+    assert cut[:4] == b"wOF2"
+    font = TTFont(io.BytesIO(cut))
+    assert set(font.getBestCmap()) == {ord("나")}
+
+
+FIRST_VIEW_PAGE = """<body><div id="loading"><!-- first view: header --><div class="first-view-status"></div>
+<!-- first view: story --></div></body>"""
+
+
+def texts(lang, title, story):
+    return {"title": title, "subtitle": f"{lang} <sub>", "tabs": [f"{lang} A", f"{lang} B"],
+            "switch": [["ko", "한국어"], ["en", "English"]], "story": story, "story_css": ""}
+
+
+def test_first_view_writes_title_tabs_and_story_in_every_language(tmp_path):
+    index = tmp_path / "index.html"
+    index.write_text(FIRST_VIEW_PAGE)
+    sb.first_view.write(index, {"en": texts("en", "CNN Playground", "<h2>S</h2><p>Intro</p><p>more</p>"),
+                                "ko": texts("ko", "CNN 놀이터", "<p class='x'>소개</p><svg class=\"s\" "
+                                            "xmlns=\"http://www.w3.org/2000/svg\" width=\"9\"></svg>")})
+    page = index.read_text()
+    assert "<!-- first view" not in page
+    assert page.index('class="fv-lang" lang="en"') < page.index("first-view-status") < page.index(
+        'class="fv-lang first-view-story" lang="ko"'), "header, then the status, then the story"
+    assert "<h1 elementtiming=\"first-view-title\">CNN 놀이터</h1>" in page
+    assert "en &lt;sub&gt;" in page, "texts are escaped, the story is HTML"
+    assert '<nav class="first-view-tabs" aria-hidden="true"><span class="active">ko A</span><span>ko B</span>' in page
+    assert '<p elementtiming="first-view">Intro</p><p>more</p>' in page, "the first paragraph is timed"
+    assert "<p elementtiming=\"first-view\" class='x'>소개</p>" in page
+    assert '<svg class="s" width="9"></svg>' in page, "no namespace URL: the page names no other origin"
+    en_switch = page[page.index('lang="en"'):].split("first-view-switch", 1)[1]
+    assert en_switch.index('<span class="active">English</span>') < en_switch.index("</header>")
+
+
+def test_first_view_without_a_story_and_without_markers(tmp_path):
+    index = tmp_path / "index.html"
+    index.write_text(FIRST_VIEW_PAGE)
+    sb.first_view.write(index, {"en": texts("en", "T", "")})
+    assert 'class="fv-lang first-view-story" lang="en"></div>' in index.read_text()
+    index.write_text("<body></body>")
+    with pytest.raises(ValueError, match="markers"):
+        sb.first_view.write(index, {"en": texts("en", "T", "")})
+
+
+def test_story_css_is_scoped_to_the_first_view():
+    css = ":host { display: block; }\nh3 { margin: 0; }\np, li { color: red; }\n"
+    assert sb.first_view.scoped_css(css, ".s").split("\n") == [
+        ".s { display: block; }", ".s h3 { margin: 0; }", ".s p, .s li { color: red; }"]
+
+
+def test_static_index_has_the_first_view_markers():
+    page = (ROOT / "static" / "index.html").read_text()
+    assert sb.first_view.HEADER_MARK in page and sb.first_view.STORY_MARK in page
+    assert 'id="loading-msg"' in page and 'id="loading-bar"' in page
 
 
 # ---------------------------------------------------------------- wheels and the lock
