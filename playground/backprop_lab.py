@@ -40,6 +40,7 @@ POOLINGS = ("max", "average")
 CHECK_BATCH = 8                           # test digits the studio-model check takes
 MAX_TERMS = 40                            # a written-out sum longer than this is cut
 FALLBACK = [((14, 14, 14), (4, 14, 24))]  # a drawn "1" while the MNIST subset is not loaded yet
+ERROR_CSS = ".bp-error { color: #b00020; }"    # panes render in shadow roots: their style travels with them
 
 
 def initial_state():
@@ -276,7 +277,7 @@ def check_view(state, t, run_check):
          "check_index": pn.widgets.TextInput(label=t("bp_check_index"), value=state["check_index"], width=120,
                                              css_classes=["bp-check-index"]),
          "check": pn.widgets.Button(label=t("bp_check"), color="primary", css_classes=["bp-check"])}
-    result = pn.pane.HTML("", css_classes=["bp-check-result"], width=520)
+    result = pn.pane.HTML("", css_classes=["bp-check-result"], width=520, stylesheets=[ERROR_CSS])
     w["check"].on_click(lambda _: run_check())
     studio_only = [w["arch"], w["check_layer"], w["check_index"]]
 
@@ -297,7 +298,7 @@ def sgd_view(state, t, take_step, reset):
                                      css_classes=["bp-lr"]),
          "sgd": pn.widgets.Button(label=t("bp_sgd"), css_classes=["bp-sgd"]),
          "reset": pn.widgets.Button(label=t("reset"), css_classes=["bp-reset"])}
-    result = pn.pane.HTML("", css_classes=["bp-sgd-result"], width=520)
+    result = pn.pane.HTML("", css_classes=["bp-sgd-result"], width=520, stylesheets=[ERROR_CSS])
     w["sgd"].on_click(lambda _: take_step())
     w["reset"].on_click(lambda _: reset())
 

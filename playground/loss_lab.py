@@ -28,12 +28,16 @@ DATASETS = ("balanced", "imbalanced")
 COLOURS = {"categorical_crossentropy": "#1f77b4", "mse": "#d62728", "focal": "#2ca02c"}
 P_TRUE = np.linspace(0.01, 0.99, 99)           # the probabilities the curves are drawn at
 LEARNING_RATE = 2e-3                           # Adam, as the studio trains
+TEST_SIZE = 1000                               # class-balanced test digits for the recall (100 per digit)
 BATCH_SIZE = 32
 SEED = 0
 # Six runs of 6,000 images (36,000 in all) take about 40 s in the browser at the studio's ~1,000 images/s.
 CHECKS = {"gamma": lambda n, v: urlstate.number(n, v, 0, 5), "alpha": lambda n, v: urlstate.number(n, v, 0.05, 1),
           "images": lambda n, v: urlstate.number(n, v, BATCH_SIZE, 60_000, integer=True),
           "train_size": lambda n, v: urlstate.number(n, v, 100, 10_000, integer=True)}   # what a link may set
+
+
+RECALL_CSS = "th.rare { color: #b00; }"      # the rare digits' column heads
 
 
 def initial_state():
@@ -186,14 +190,11 @@ def recall_view(state, t):
 
     def refresh():
         table.object = recall_html(state, t)
-        src.data = {"digit": digits, **{k: list(state["recall"][k]["recall"]) if k in state["recall"] else
+        src.data = {"digit": digits, **{k: state["recall"][k]["recall"].tolist() if k in state["recall"] else
                                         [np.nan] * 10 for k in (lane_key(l, d) for l in LOSSES for d in DATASETS)}}
 
     return types.SimpleNamespace(panel=pn.Row(table, pn.pane.Bokeh(fig)), refresh=refresh, table=table, source=src,
                                  figure=fig)
-
-
-RECALL_CSS = "th.rare { color: #b00; }"
 
 
 # ---------------------------------------------------------------- what the page does
@@ -209,19 +210,19 @@ def act(lab, method):
     state = lab.state
     state["message"] = None
     try:
-        busy = state["race"] is not None and state["race"].status in ("running", "paused")
-        if method == "start" and busy:
-            raise ValueError("a race is in progress; stop it before starting another")
-        if method == "start":
-            data = lab.data()
-            state["race"], state["recall"] = make_race(data, state["settings"]), {}
-            state["test_set"] = (datasets.pad_to_32(data["x_test"]), data["y_test"])
-        if state["race"] is None:
-            raise ValueError(f"cannot {method}: nothing has started yet")
-        getattr(state["race"], method)()
+        state["race"] = race.act(state["race"], method, functools.partial(new_race, lab))
     except (ValueError, FileNotFoundError) as e:
         state["message"] = str(e)
     follow(lab)
+
+
+def new_race(lab):
+    """The six runs from the settings, and the test digits their recall is measured on."""
+    data = lab.data()
+    rc = make_race(data, lab.state["settings"])
+    xt, yt = datasets.class_balanced_subset(data["x_test"], data["y_test"], TEST_SIZE, seed=SEED)
+    lab.state.update(recall={}, test_set=(datasets.pad_to_32(xt), yt))
+    return rc
 
 
 def unscored(state):

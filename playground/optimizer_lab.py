@@ -387,14 +387,7 @@ def act(lab, method):
     ls = lab.state["lenet"]
     lab.message.object, lab.message.visible = "", False
     try:
-        busy = ls["race"] is not None and ls["race"].status in ("running", "paused")
-        if method == "start" and busy:
-            raise ValueError("a race is in progress; stop it before starting another")
-        if method == "start":
-            ls["race"] = make_lenet_race(lab.data(), ls)
-        if ls["race"] is None:
-            raise ValueError(f"cannot {method}: nothing has started yet")
-        getattr(ls["race"], method)()
+        ls["race"] = race.act(ls["race"], method, lambda: make_lenet_race(lab.data(), ls))
     except (ValueError, FileNotFoundError) as e:
         lab.message.object, lab.message.visible = str(e), True
     if running(lab):

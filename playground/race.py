@@ -176,6 +176,19 @@ class Race:
         self.status = status
 
 
+def act(current, method, make):
+    """A run button on a lab's race -> the race now current: "start" (a new race from make(); refused while one is
+    running or paused), "pause", "resume" or "stop" (refused before any race). ValueError says why not."""
+    if method == "start":
+        if current is not None and current.status in ("running", "paused"):
+            raise ValueError("a race is in progress; stop it before starting another")
+        current = make()
+    elif current is None:
+        raise ValueError(f"cannot {method}: nothing has started yet")
+    getattr(current, method)()
+    return current
+
+
 def start_ticking(owner, tick):
     """Run tick() every studio.TICK_MS from Panel's periodic callback, kept in owner.callback (studio.stop_ticking
     ends it), unless one runs already or owner.autorun is off (tests tick by hand). The sleep hands the event

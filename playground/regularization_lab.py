@@ -179,14 +179,7 @@ def act(lab, method):
     state = lab.state
     lab.message.object, lab.message.visible = "", False
     try:
-        busy = state["race"] is not None and state["race"].status in ("running", "paused")
-        if method == "start" and busy:
-            raise ValueError("a race is in progress; stop it before starting another")
-        if method == "start":
-            state["race"] = make_race(lab.data(), state["settings"])
-        if state["race"] is None:
-            raise ValueError(f"cannot {method}: nothing has started yet")
-        getattr(state["race"], method)()
+        state["race"] = race.act(state["race"], method, lambda: make_race(lab.data(), state["settings"]))
     except (ValueError, FileNotFoundError) as e:
         lab.message.object, lab.message.visible = str(e), True
     follow(lab)
