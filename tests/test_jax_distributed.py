@@ -22,10 +22,10 @@ from core import models
 from core.jax import train
 
 ROOT = Path(__file__).resolve().parent.parent
-# 1,024 synthetic images in batches of 32: 32 steps an epoch, about a second for two processes on two cores.
+# 512 synthetic images in batches of 32: 16 steps an epoch, about a second for two processes on two cores.
 # SGD: two devices sum each gradient in another order than one, and Adam's step (g / sqrt(v)) turns that rounding
 # on near-zero gradients into differences of up to 9% of a bias after 96 steps; SGD's stay near 1e-6.
-DATA = ["--dataset", "synthetic", "--limit", "1024", "--batch-size", "32", "--no-progress", "--epochs", "3",
+DATA = ["--dataset", "synthetic", "--limit", "512", "--batch-size", "32", "--no-progress", "--epochs", "3",
         "--optimizer", "sgd", "--lr", "0.05"]
 HEARTBEAT = 10          # seconds; jax's default (100) is for real clusters
 WAIT = 120              # no single wait in this file may take longer
@@ -71,6 +71,15 @@ class Run:
                 p.wait()
 
 
+def wait_for_checkpoint(run, out):
+    """Until process 0 has written out/checkpoint.npz (epoch 1 done), both processes still running."""
+    deadline = time.monotonic() + WAIT
+    while not (out / "checkpoint.npz").exists():
+        assert run.procs[0].poll() is None and run.procs[1].poll() is None, run.output(0)[-3000:]
+        assert time.monotonic() < deadline, "no checkpoint within the time limit:\n" + run.output(0)[-3000:]
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def launch(tmp_path):
     runs = []
@@ -93,11 +102,7 @@ def test_two_processes_train_as_one_lose_one_and_resume(tmp_path, launch):
     assert train.main([*DATA, "--out", str(one)]) == 0
 
     run = launch("killed", [shared, elsewhere], ["--epochs", "100"])
-    deadline = time.monotonic() + WAIT
-    while not (shared / "checkpoint.npz").exists():
-        assert run.procs[0].poll() is None and run.procs[1].poll() is None, run.output(0)[-3000:]
-        assert time.monotonic() < deadline, "no checkpoint within the time limit:\n" + run.output(0)[-3000:]
-        time.sleep(0.02)
+    wait_for_checkpoint(run, shared)
     run.procs[1].send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     code, output = run.wait(0, timeout=HEARTBEAT * 3)
@@ -131,6 +136,21 @@ def test_two_processes_train_as_one_lose_one_and_resume(tmp_path, launch):
     np.testing.assert_allclose(losses_two, losses_one, rtol=1e-5)
     model, params = models.load(shared / "weights.npz")       # process 0's file opens as the playground opens it
     assert model.name == "lenet5"
+
+
+def test_losing_process_0_stops_the_others(tmp_path, launch):
+    """Process 0 holds the coordination service: when it dies, process 1 stops too, at once, with an error:
+    this module's message when its collective fails first, else JAX's own when the service's loss is seen first."""
+    out = tmp_path / "run"
+    run = launch("coordinator", [out, out], ["--epochs", "100"])
+    wait_for_checkpoint(run, out)
+    run.procs[0].send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    code, output = run.wait(1, timeout=HEARTBEAT * 3)
+    assert code != 0 and time.monotonic() - killed_at < HEARTBEAT, output[-3000:]
+    assert ("error: process 1 of 2: another process of the run is gone" in output
+            or "This most likely indicates that another task died" in output), output[-3000:]
+    assert 1 <= train.load_checkpoint(out)[2] < 100
 
 
 def test_processes_holding_different_checkpoints_refuse_to_train(tmp_path, launch):
