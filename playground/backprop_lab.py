@@ -484,6 +484,4 @@ def restore(lab, given):
 
 def room(session, lang):
     """The explorer as a room of the page (see app.py): its state lives in the session."""
-    if not hasattr(session, "backprop_state"):
-        session.backprop_state = initial_state()
-    return build(session.backprop_state, lang, session=session)
+    return build(vars(session).setdefault("backprop_state", initial_state()), lang, session=session)

@@ -306,6 +306,4 @@ def restore(lab, given):
 
 def room(session, lang):
     """The lab as a room of the page (see app.py)."""
-    if not hasattr(session, "loss_state"):
-        session.loss_state = initial_state()
-    return build(session.loss_state, lang)
+    return build(vars(session).setdefault("loss_state", initial_state()), lang)

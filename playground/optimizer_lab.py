@@ -496,6 +496,4 @@ def start_check(state, given):
 
 def room(session, lang):
     """The lab as a room of the page (see app.py): its state lives in the session."""
-    if not hasattr(session, "optimizer_state"):
-        session.optimizer_state = initial_state()
-    return build(session.optimizer_state, lang)
+    return build(vars(session).setdefault("optimizer_state", initial_state()), lang)

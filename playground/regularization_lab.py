@@ -248,6 +248,4 @@ def restore(lab, given):
 
 def room(session, lang):
     """The lab as a room of the page (see app.py): its state lives in the session."""
-    if not hasattr(session, "regularization_state"):
-        session.regularization_state = initial_state()
-    return build(session.regularization_state, lang)
+    return build(vars(session).setdefault("regularization_state", initial_state()), lang)
