@@ -334,10 +334,12 @@ def changed(lab, **settings):
         return
     if "seed" in settings:
         state["params"] = None                   # the seed's weights
-    if "strokes" in settings and settings["strokes"]:
-        settings["source"] = "drawing"
-        lab.views.input.widgets["source"].value = "drawing"
+    if "strokes" in settings:                   # a stroke shows the drawing; clearing it, the test digit again
+        settings["source"] = "drawing" if settings["strokes"] else "test"
     state.update(settings)
+    source = lab.views.input.widgets["source"]
+    if source.value != state["source"]:
+        source.value = state["source"]           # its watcher finds the state already there
     state["step"] = state["check"] = None
     show(lab)
 

@@ -43,7 +43,8 @@ STRINGS = {
         "loss_race_title": "Train LeNet-5 with each loss",
         "loss_race_help": "The same LeNet-5 from the same seed, Adam, the same number of images per run: each loss "
                           "on balanced MNIST and on imbalanced MNIST (only 10% of the digits 5-9 kept). Then the "
-                          "recall of every digit on the test images.",
+                          "recall of every digit on the test images. (MSE trains as the studio's does: on the "
+                          "network's scores, the logits.)",
         "loss_images": "Images per run",
         "loss_images_seen": "{images:,} images trained",
         "loss_balanced": "balanced",
@@ -532,7 +533,7 @@ STRINGS = {
         "loss_race_title": "손실 함수마다 LeNet-5 학습하기",
         "loss_race_help": "같은 시드의 같은 LeNet-5, Adam, 실행마다 같은 수의 이미지: 손실 함수마다 균형 MNIST와 "
                           "불균형 MNIST(숫자 5-9는 10%만 사용)로 학습합니다. 그다음 시험 이미지에서 숫자마다 "
-                          "재현율을 봅니다.",
+                          "재현율을 봅니다. (평균제곱오차는 스튜디오처럼 신경망의 점수, 곧 로짓에 적용합니다.)",
         "loss_images": "실행마다 이미지 수",
         "loss_images_seen": "이미지 {images:,}장 학습",
         "loss_balanced": "균형",

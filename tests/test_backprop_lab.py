@@ -181,7 +181,7 @@ def test_a_drawn_digit_becomes_the_example_and_clearing_returns_to_the_test_digi
     lab.widgets["label"].value = 2
     assert lab.result["y"].tolist() == [2]
     lab.widgets["clear"].clicks += 1
-    assert lab.state["strokes"] is None
+    assert lab.state["strokes"] is None and lab.widgets["source"].value == "test"
     assert lab.result["y"].tolist() == [backprop_lab.explorer_digits(lab.data())[1][lab.state["index"]]]
 
 
