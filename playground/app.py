@@ -96,6 +96,17 @@ def initial_hash():
         return ""
 
 
+def in_a_page():
+    """Whether a browser shows this page (a timer started elsewhere, e.g. in the site build's Node, keeps it alive)."""
+    if sys.platform != "emscripten":
+        return True
+    try:
+        import js
+        return bool(getattr(js, "location", None))
+    except Exception:
+        return False
+
+
 def session_location():
     """Panel's Location of this page's document (None outside a session: tests, plain Python)."""
     try:
@@ -288,8 +299,9 @@ def build_page(lang=None, url=None, location=None):
     page.url_written = current_url()
     if page.location is not None:
         page.location.param.watch(on_location, "hash")
-        page.url_timer = PeriodicCallback(callback=sync_url, period=URL_SYNC_MS, background=True)
-        page.url_timer.start()
+        if in_a_page():
+            page.url_timer = PeriodicCallback(callback=sync_url, period=URL_SYNC_MS, background=True)
+            page.url_timer.start()
     return page
 
 

@@ -23,7 +23,7 @@ import types
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool, LabelSet, Range1d
+from bokeh.models import ColumnDataSource, Div, HoverTool, LabelSet, Range1d
 from bokeh.plotting import figure
 
 from core import arithmetic, filters, layers, models, pooling, receptive
@@ -460,6 +460,12 @@ def html_pane(text, css):
     return pn.pane.HTML(text, css_classes=[css], stylesheets=[STORY_CSS], sizing_mode="stretch_width")
 
 
+def links_div(text):
+    """The links as a plain Bokeh Div: Panel's HTML pane would hand each '#...' href to querySelector to scroll
+    to it, and a hash like '#tab=conv&s=...' is no CSS selector (an uncaught error on every click)."""
+    return Div(text=text, css_classes=["story-links"], stylesheets=[STORY_CSS], sizing_mode="stretch_width")
+
+
 def section_view(lang, key, title_key, text_key, numbers, tabs, picture="", widgets=(), result=""):
     """One section: title, text, picture, widgets, a result line and the links. Returns its panel and the panes
     a refresh rewrites (picture, result)."""
@@ -467,10 +473,10 @@ def section_view(lang, key, title_key, text_key, numbers, tabs, picture="", widg
                      "story-text")
     pic = html_pane(picture, "story-picture")
     res = html_pane(result, "story-result")
-    links = html_pane(links_html(lang, key, tabs), "story-links")
-    items = [head, pic] + ([pn.Row(*widgets)] if widgets else []) + [res, links]
+    links = links_div(links_html(lang, key, tabs))
+    items = [head, pic] + ([pn.Row(*widgets)] if widgets else []) + [res, pn.pane.Bokeh(links)]
     return types.SimpleNamespace(panel=pn.Column(*items, css_classes=["story-section", f"story-{key}"],
-                                                 sizing_mode="stretch_width"), picture=pic, result=res)
+                                                 sizing_mode="stretch_width"), picture=pic, result=res, links=links)
 
 
 def mlp_view(settings, t, lang, section):
@@ -489,7 +495,7 @@ def mlp_view(settings, t, lang, section):
         view.result.object = f"<p class='story-result'>{mlp_result(lang, n)}</p>"
         return n
 
-    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w)
+    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w, links=view.links)
 
 
 def receptive_view(settings, t, lang, section):
@@ -505,7 +511,7 @@ def receptive_view(settings, t, lang, section):
         view.result.object = f"<p class='story-result'>{receptive_result(lang, n)}</p>"
         return n
 
-    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w)
+    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w, links=view.links)
 
 
 def sharing_view(settings, t, lang, section):
@@ -524,7 +530,7 @@ def sharing_view(settings, t, lang, section):
         view.result.object = f"<p class='story-result'>{sharing_result(lang, n)}</p>"
         return n
 
-    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w)
+    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w, links=view.links)
 
 
 def pooling_view(settings, t, lang, section):
@@ -538,7 +544,7 @@ def pooling_view(settings, t, lang, section):
         view.result.object = f"<p class='story-result'>{pooling_result(lang, ex)}</p>"
         return ex
 
-    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w)
+    return types.SimpleNamespace(panel=view.panel, refresh=refresh, widgets=w, links=view.links)
 
 
 def timeline_data(lang):
@@ -574,7 +580,7 @@ def timeline_view(lang, section):
     fig.text(x=[1977, 1977], y=[1.7, -2.2], text=[i18n.text(lang, "story_lane_cnn"), i18n.text(lang, "story_lane_why")],
              text_font_size="11pt", text_font_style="bold", text_color=["#29335c", "#e4572e"])
     view = section(widgets=(pn.pane.Bokeh(fig, sizing_mode="stretch_width"),))
-    return types.SimpleNamespace(panel=view.panel, refresh=lambda: None, figure=fig, source=source)
+    return types.SimpleNamespace(panel=view.panel, refresh=lambda: None, figure=fig, source=source, links=view.links)
 
 
 # ---------------------------------------------------------------- what the story does
@@ -608,7 +614,7 @@ def refresh(story):
 def build(settings, lang="en", tabs=()):
     """The story's layout over `settings` (a dict like DEFAULTS, kept across rebuilds). `tabs`: the rooms links
     may open. Returns a namespace: layout, widgets {setting: widget}, views, timeline figure and source,
-    url_state(), restore(state) -> notices, refresh()."""
+    url_state(), restore(state) -> notices, refresh(), links {section: Bokeh Div of its links}."""
     t = functools.partial(i18n.text, lang)
     numbers = section_numbers()
     story = types.SimpleNamespace(settings=settings, lang=lang)
@@ -634,6 +640,7 @@ def build(settings, lang="en", tabs=()):
 
     intro = html_pane(f"<h2>{t('story_heading')}</h2><p>{t('story_intro')}</p>", "story-intro")
     order = [story.views.get(key) or fixed[key] for key, _, _ in SECTIONS]
+    story.links = {key: view.links for (key, _, _), view in zip(SECTIONS, order)}
     story.layout = pn.Column(intro, *(view.panel for view in order), css_classes=["story"],
                              sizing_mode="stretch_width", max_width=1100)
     story.figure, story.source = story.views["history"].figure, story.views["history"].source

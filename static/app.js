@@ -2,20 +2,38 @@
 // the worker sends, and keeps the two documents in sync (the same protocol as Panel's pyodide worker).
 // Readiness contract (docs/api.md): <html data-ready="true"> once the app answers input, removed while
 // the page reloads or if the worker fails.
+//
+// Settings in the URL (playground/app.py, playground/urlstate.py): the worker is started as worker.js#<this page's
+// hash>, so Python builds the page the URL asks for before it is first drawn; afterwards Panel's Location model
+// carries hash changes both ways (a link or the back button into Python, Python's writes into the history). A hash
+// that changed while Python was starting (a link of the first view clicked) is sent on once the page is ready.
+// While a change is in flight (between "patch" and "idle") for more than BUSY_AFTER_MS the page shows a busy bar
+// (<html data-busy="true">). "Copy link" (.url-copy) copies the address once Python has written the current
+// settings into it (a CustomJS would need eval, which the CSP forbids).
 "use strict";
 
 (function () {
+  const BUSY_AFTER_MS = 300;
   const root = document.documentElement;
   delete root.dataset.ready;
   window.addEventListener("pagehide", () => { delete root.dataset.ready; });
   window.addEventListener("beforeunload", () => { delete root.dataset.ready; });
 
-  const worker = new Worker("worker.js");
+  // The first view (index.html, written in both languages) shows the language the app will pick: the URL's,
+  // else the browser's (as playground/i18n.pick_language reads navigator.language).
+  const hashLang = /(?:^#|&)lang=(ko|en)(?:&|$)/.exec(location.hash);
+  root.lang = hashLang ? hashLang[1] : ((navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en");
+
+  const startHash = location.hash;
+  const worker = new Worker("worker.js" + startHash);   // Python reads it as the worker's own location.hash
   const started = performance.now();
   let jsdoc = null;      // the Bokeh document on this side, once rendered
-  let busy = false;      // the worker is applying a patch; later changes wait in `queue`
-  let queue = [];
+  let busy = false;      // the worker is applying a patch; later changes wait in `queue` / `waiting`
+  let queue = [];        // Bokeh events made meanwhile (the newest per model attribute)
+  let waiting = [];      // whole patches made meanwhile (a forwarded hash)
   let patching = 0;      // >0 while applying the worker's patch, so it is not echoed back
+  let busyTimer = null;
+  let copyWanted = false;
 
   const domReady = new Promise((resolve) => {
     if (document.readyState !== "loading") resolve();
@@ -42,6 +60,25 @@
     }
   }
 
+  // ---------------------------------------------------------------- busy: a change in flight for a while
+
+  function setBusy(on) {
+    busy = on;
+    if (on && busyTimer === null) {
+      busyTimer = setTimeout(() => { root.dataset.busy = "true"; }, BUSY_AFTER_MS);
+    } else if (!on) {
+      clearTimeout(busyTimer);
+      busyTimer = null;
+      delete root.dataset.busy;
+      if (copyWanted) copyLink();
+    }
+  }
+
+  function post(patch) {
+    setBusy(true);
+    worker.postMessage({ type: "patch", patch });
+  }
+
   function sendChange(event) {
     if ((event.setter_id != null && event.setter_id === "py") || patching > 0) return;
     if (busy && event.model && event.attr) {
@@ -50,9 +87,69 @@
       queue.push(event);
       return;
     }
-    busy = true;
-    worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
+    if (busy) {
+      waiting.push(jsdoc.create_json_patch([event]));
+      return;
+    }
+    post(jsdoc.create_json_patch([event]));
   }
+
+  function sendPatch(patch) {
+    if (busy) waiting.push(patch);
+    else post(patch);
+  }
+
+  // ---------------------------------------------------------------- the URL
+
+  // The hash changed while Python started (its Location saw only the start hash): tell Python, as the Location
+  // model's own change would (the model on this side already holds the new value, so it would not fire).
+  function forwardHash() {
+    const location_ = jsdoc && jsdoc.get_model_by_name("location");
+    if (!location_ || location.hash === startHash) return;
+    sendPatch({ events: [{ kind: "ModelChanged", model: { id: location_.id }, attr: "hash", new: location.hash }] });
+  }
+
+  function toast(text) {
+    let box = document.getElementById("site-toast");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "site-toast";
+      box.className = "site-toast";
+      box.setAttribute("role", "status");
+      document.body.appendChild(box);
+    }
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(box.timer);
+    box.timer = setTimeout(() => { box.hidden = true; }, 2500);
+  }
+
+  function copyLink() {
+    copyWanted = false;
+    const url = location.href;
+    const done = () => toast(`✓ ${url.length > 90 ? url.slice(0, 90) + "…" : url}`);
+    const fallback = () => {
+      const area = document.createElement("textarea");
+      area.value = url;
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); done(); } catch (e) { toast(url); }
+      area.remove();
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).then(done, fallback);
+    else fallback();
+  }
+
+  // A click on "copy link": Python writes the current settings into the URL (the button's own round trip);
+  // the copy follows when nothing is in flight any more.
+  document.addEventListener("click", (event) => {
+    const path = event.composedPath ? event.composedPath() : [];
+    if (!path.some((el) => el.classList && el.classList.contains("url-copy"))) return;
+    copyWanted = true;
+    setTimeout(() => { if (copyWanted && !busy) copyLink(); }, 150);   // (when the click sent nothing)
+  }, true);
+
+  // ---------------------------------------------------------------- rendering and the worker's messages
 
   async function render(msg) {
     await domReady;
@@ -73,6 +170,10 @@
     jsdoc = [...views[0].roots.values()][0].model.document;
     jsdoc.on_change(sendChange, false);
     document.getElementById("loading").hidden = true;
+    const bar = document.createElement("div");   // the busy bar, shown by CSS under html[data-busy]
+    bar.className = "site-busy";
+    bar.setAttribute("aria-hidden", "true");
+    document.body.appendChild(bar);
     worker.postMessage({ type: "rendered" });
   }
 
@@ -86,6 +187,7 @@
       root.dataset.ready = "true";
       // worker phases (ms since the worker started) and ready_ms since navigation start, for benchmarks
       window.cnnPlaygroundTimings = { worker: msg.timings, worker_start_ms: started, ready_ms: performance.now() };
+      forwardHash();
     } else if (msg.type === "patch") {
       try {
         patching += 1;
@@ -94,12 +196,14 @@
         patching -= 1;
       }
     } else if (msg.type === "idle") {
-      if (queue.length) {
+      if (waiting.length) {
+        worker.postMessage({ type: "patch", patch: waiting.shift() });
+      } else if (queue.length) {
         const patch = jsdoc.create_json_patch(queue);
         queue = [];
         worker.postMessage({ type: "patch", patch });
       } else {
-        busy = false;
+        setBusy(false);
       }
     } else if (msg.type === "error") {
       if (msg.fatal) fail(msg.msg);

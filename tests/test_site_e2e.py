@@ -71,6 +71,9 @@ def browser_page(site, playwright):
         page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
         page.goto(site)
         page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
+        from playground import i18n
+        page.locator(".lab-tabs .bk-tab", has_text=i18n.text("en", "tab_conv")).click()   # the story comes first
+        page.locator(".conv-output-plot").first.wait_for(timeout=STEP_TIMEOUT_MS)
         yield page, log, site
 
 
