@@ -171,10 +171,11 @@ def decode_shrunk(img):
     """An opened PIL image -> (uint8 array, (h0, w0), f): see `decode_upload`."""
     from PIL import Image
     w0, h0 = img.size
-    f = -(-max(w0, h0) // MAX_SIDE)
-    scale = next(s for s in (8, 4, 2, 1) if f % s == 0)    # JPEG decodes at 1/8..1/1; the rest is averaged
-    if img.format == "JPEG" and scale > 1:
-        img.draft(img.mode, (-(-w0 // scale), -(-h0 // scale)))
+    side = max(w0, h0)
+    if img.format == "JPEG":
+        scale = jpeg_scale(side)
+        if scale > 1:
+            img.draft(img.mode, (-(-w0 // scale), -(-h0 // scale)))
     w, h = img.size
     if w * h > MAX_UPLOAD_PIXELS:
         raise LabError("why_too_many_pixels", w=w0, h=h0, limit=MAX_UPLOAD_PIXELS // 1_000_000)
@@ -183,10 +184,22 @@ def decode_shrunk(img):
         img = Image.fromarray((np.asarray(img, np.int64) >> 8).clip(0, 255).astype(np.uint8))
     elif img.mode not in ("L", "RGB"):
         img = img.convert("L" if img.mode in ("1", "LA") else "RGB")
-    r = max(1, round(f * w / w0))               # what is left after the JPEG's scaling
+    r = -(-max(w, h) // MAX_SIDE)               # what is left after the JPEG's scaling
     if r > 1:                                   # r×r averages over whole windows, as average pooling does
         img = img.reduce(r, box=(0, 0, w // r * r, h // r * r))
-    return np.asarray(img, np.uint8), (h0, w0), f
+    return np.asarray(img, np.uint8), (h0, w0), round(side / max(img.size))
+
+
+def jpeg_scale(side):
+    """The JPEG decoder's scale (1, 2, 4 or 8) for a photo `side` pixels long: the largest that still ends within
+    10% of the size that whole f×f averages would give (f = ceil(side / MAX_SIDE)), so a 12000-pixel photo is
+    decoded at 1/8 but a 600-pixel one is averaged 3×3 rather than halved then averaged 2×2."""
+    best = side // -(-side // MAX_SIDE)
+
+    def final(s):
+        decoded = -(-side // s)
+        return decoded // -(-decoded // MAX_SIDE)
+    return max(s for s in (1, 2, 4, 8) if final(s) >= 0.9 * best)
 
 
 def megabytes(n):

@@ -44,9 +44,9 @@ def number(v):
 def kernel_literal(kernel, name="kernel"):
     """A 2-D kernel (h, w) as Python that rebuilds it: `name = np.array([[...], ...], dtype=np.float32)`."""
     k = np.asarray(kernel, np.float32)
-    rows = [", ".join(number(v) for v in row) for row in k]
-    width = max(len(r) for r in rows)
-    body = ",\n".join(f"    [{r.rjust(width)}]" for r in rows)
+    cells = [[number(v) for v in row] for row in k]
+    width = max(len(c) for row in cells for c in row)
+    body = ",\n".join("    [" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells)
     return f"{name} = np.array([\n{body},\n], dtype=np.float32)   # {k.shape[0]}x{k.shape[1]}"
 
 

@@ -567,3 +567,12 @@ def test_the_pooled_feature_map_is_titled_as_a_feature_map():
     conv.widgets["filter"].value = "sobel_x"
     pool.widgets["source"].value = "map"
     assert pool.figures["input"].title.text == "Feature map Sobel x: 40×48"
+
+
+def test_a_large_jpeg_is_decoded_at_a_fraction_then_averaged():
+    """The JPEG decoder's 1/2..1/8 scaling serves when it keeps ~the size whole averages would give."""
+    assert conv_lab.jpeg_scale(12000) == 8 and conv_lab.jpeg_scale(6000) == 8
+    assert conv_lab.jpeg_scale(600) == 1 and conv_lab.jpeg_scale(256) == 1 and conv_lab.jpeg_scale(2400) == 2
+    big = np.dstack([photo(3000, 4096, seed=s) for s in range(3)])
+    decoded, size, factor = conv_lab.decode_upload(png_bytes(big, "JPEG"))   # 1/8, then 2x2 averages
+    assert size == (3000, 4096) and factor == 16 and decoded.shape == (187, 256, 3)
