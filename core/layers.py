@@ -339,6 +339,40 @@ class Flatten(Layer):
         return dout.reshape(cache), {}
 
 
+class Reshape(Layer):
+    """(N, *input_shape) -> (N, *target_shape), the same numbers in the same (row-major) order; one size may be -1
+    (worked out). A decoder's Dense(7*7*8) becomes a map again with Reshape((7, 7, 8))."""
+
+    kind = "Reshape"
+
+    def __init__(self, target_shape, name=None):
+        super().__init__(name)
+        if not isinstance(target_shape, (tuple, list)) or not target_shape or any(
+                isinstance(s, bool) or not isinstance(s, (int, np.integer)) or (s < 1 and s != -1)
+                for s in target_shape) or list(target_shape).count(-1) > 1:
+            raise ValueError(f"{self.label}: target_shape must be a tuple of positive ints (one may be -1) without "
+                             f"the batch axis, got {target_shape!r}")
+        self.target_shape = tuple(int(s) for s in target_shape)
+
+    def build(self, input_shape):
+        size, known = math.prod(input_shape), math.prod(s for s in self.target_shape if s != -1)
+        shape = tuple(size // known if s == -1 else s for s in self.target_shape)
+        if math.prod(shape) != size:
+            raise ValueError(f"{self.label}: cannot reshape (None, {', '.join(map(str, input_shape))}) "
+                             f"({size} values) to {self.target_shape}")
+        self.input_shape, self.output_shape = tuple(input_shape), shape
+        return self.output_shape
+
+    def config(self):
+        return {"target_shape": list(self.target_shape)}
+
+    def forward(self, params, x, training=False, rng=None):
+        return x.reshape(x.shape[0], *self.output_shape), x.shape
+
+    def backward(self, params, dout, cache, need_dx=True):
+        return dout.reshape(cache), {}
+
+
 class Dense(Layer):
     """Fully connected: every input feature times every unit's weight. kernel (in, units), bias (units,)."""
 
@@ -487,7 +521,7 @@ class Concatenate(Layer):
 
 
 KINDS = {cls.kind: cls for cls in (InputLayer, Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, UpSampling2D,
-                                   Flatten, Dense, Dropout, Activation, Add, Concatenate)}
+                                   Flatten, Reshape, Dense, Dropout, Activation, Add, Concatenate)}
 
 
 def from_config(kind, config, name):

@@ -443,6 +443,112 @@ def _check_architecture(config):
         raise ValueError(f"model architecture is malformed: the first layer is {specs[0]['kind']!r:.40}, not Input")
 
 
+def autoencoder(input_shape=(28, 28, 1), code_size=16, widths=(8, 16), output_activation="sigmoid"):
+    """An autoencoder (input = target, learned without labels): conv/pool down to a code of `code_size` numbers,
+    the layer named "code", then back up to the input's size, sigmoid pixels in [0, 1] (train with loss="mse").
+
+        enc_conv1 (Conv2D widths[0] 3x3 relu) - enc_pool1 - enc_conv2 (Conv2D widths[1] 3x3 relu) - enc_pool2 -
+        flatten - code (Dense code_size, linear) | dec_dense (Dense relu) - dec_reshape - dec_up1 (UpSampling2D 2) -
+        dec_conv1 (Conv2D widths[0] 3x3 relu) - output (Conv2DTranspose 3x3, stride 2, "same", sigmoid)
+
+    H and W must be multiples of 4. output_activation=None leaves logits, for loss="binary_crossentropy" (which
+    takes logits). encoder_of(model) and decoder_of(model) split it at the code."""
+    h, w, c = input_shape
+    if h % 4 or w % 4:
+        raise ValueError(f"autoencoder: input height and width must be multiples of 4 (two 2x2 poolings), "
+                         f"got {input_shape}")
+    code_size = L.arithmetic.check_positive_int(code_size, "code_size", "autoencoder")
+    w1, w2 = widths
+    small = (h // 4, w // 4, w2)
+    return Sequential([L.Input(input_shape, name="input"),
+                       L.Conv2D(w1, 3, padding="same", activation="relu", name="enc_conv1"),
+                       L.MaxPooling2D(2, name="enc_pool1"),
+                       L.Conv2D(w2, 3, padding="same", activation="relu", name="enc_conv2"),
+                       L.MaxPooling2D(2, name="enc_pool2"),
+                       L.Flatten(name="flatten"),
+                       L.Dense(code_size, name="code"),
+                       L.Dense(math.prod(small), activation="relu", name="dec_dense"),
+                       L.Reshape(small, name="dec_reshape"),
+                       L.UpSampling2D(2, name="dec_up1"),
+                       L.Conv2D(w1, 3, padding="same", activation="relu", name="dec_conv1"),
+                       L.Conv2DTranspose(c, 3, strides=2, padding="same", activation=output_activation,
+                                         name="output")], name="autoencoder")
+
+
+def segmenter(input_shape=(28, 28, 1), classes=11, widths=(8, 16, 32), context=32):
+    """A small encoder-decoder giving a class per pixel: logits (N, H, W, classes) (background + 10 digits = 11),
+    for masks (N, H, W) with loss="categorical_crossentropy" or "focal".
+
+        encoder: enc1 (Conv2D widths[0] 3x3 relu) - pool1 - enc2 (Conv2D widths[1]) - pool2 - mid (Conv2D widths[2])
+        context: Conv2D(context, 7x7) over mid, a window of about a digit (28 input pixels), relu
+        decoder: unfold (Conv2DTranspose widths[1], 7x7, relu) back to mid's size - spread (UpSampling2D 4) -
+                 join (Concatenate with enc1, a skip connection) - pixels (Conv2D classes 1x1, logits)
+
+    Which pixels are ink is local (enc1, handed over by the skip connection); which digit they belong to needs
+    the whole digit, which the context window sees (as LeNet's C5 sees all of S4). H, W multiples of 4; the window
+    shrinks to H/4 x W/4 for inputs under 28x28. Two digits in a 56x56 canvas get a context per digit-sized window.
+    """
+    h, w, _ = input_shape
+    if h % 4 or w % 4:
+        raise ValueError(f"segmenter: input height and width must be multiples of 4 (two 2x2 poolings), "
+                         f"got {input_shape}")
+    classes = L.arithmetic.check_positive_int(classes, "classes", "segmenter")
+    w1, w2, w3 = widths
+    window = (min(7, h // 4), min(7, w // 4))
+    conv = lambda width, name: L.Conv2D(width, 3, padding="same", activation="relu", name=name)
+    inputs = L.Input(input_shape, name="input")
+    e1 = conv(w1, "enc1")(inputs)
+    e2 = conv(w2, "enc2")(L.MaxPooling2D(2, name="pool1")(e1))
+    m = conv(w3, "mid")(L.MaxPooling2D(2, name="pool2")(e2))
+    c = L.Conv2D(context, window, activation="relu", name="context")(m)
+    u = L.Conv2DTranspose(w2, window, activation="relu", name="unfold")(c)
+    joined = L.Concatenate(name="join")([L.UpSampling2D(4, name="spread")(u), e1])
+    return Model(inputs, L.Conv2D(classes, 1, name="pixels")(joined), name="segmenter")
+
+
+def _node_named(model, name):
+    for i, node in enumerate(model.nodes):
+        if node.layer.name == name:
+            return i
+    raise ValueError(f"model '{model.name}' has no layer named {name!r} (layers: "
+                     f"{', '.join(n.layer.name for n in model.nodes)})")
+
+
+def encoder_of(model, code_layer="code"):
+    """The part of `model` from its input to the layer `code_layer` (the same layer objects): x -> code.
+    encoder.apply(params, x) works with the whole model's params (layers find their weights by name)."""
+    return Model(model.nodes[0], model.nodes[_node_named(model, code_layer)], name=f"{model.name}_encoder")
+
+
+def decoder_of(model, code_layer="code"):
+    """The part of `model` after `code_layer`, as a model of its own whose Input, named `code_layer`, takes a code
+    (N, *code shape): a point moved in code space decodes with decoder.apply(params, code), `params` the whole
+    model's (layers keep their names and find their weights by name; fresh layer objects, the same weights).
+
+    ValueError if a layer after the code also reads something before it (a skip connection): then the code alone
+    does not decide the output."""
+    start = _node_named(model, code_layer)
+    code = model.nodes[start]
+    if start == len(model.nodes) - 1:
+        raise ValueError(f"decoder_of: {code_layer!r} is the output of model '{model.name}': nothing decodes it")
+    mapping = {id(code): L.Input(code.shape, name=code_layer)}
+    for node in model.nodes[start + 1:]:
+        inside = [id(p) in mapping for p in node.inputs]
+        if not any(inside):
+            continue                      # a branch that does not read the code (e.g. from the input)
+        if not all(inside):
+            outside = [p.layer.name for p in node.inputs if id(p) not in mapping]
+            raise ValueError(f"decoder_of: layer '{node.layer.name}' of model '{model.name}' reads "
+                             f"{', '.join(outside)} besides the code {code_layer!r}, so the code alone does not "
+                             f"decide the output")
+        layer = L.from_config(node.layer.kind, node.layer.config(), node.layer.name)
+        ins = [mapping[id(p)] for p in node.inputs]
+        mapping[id(node)] = layer(ins if layer.merges else ins[0])
+    if id(model.nodes[-1]) not in mapping:
+        raise ValueError(f"decoder_of: the output of model '{model.name}' does not depend on {code_layer!r}")
+    return Model(mapping[id(code)], mapping[id(model.nodes[-1])], name=f"{model.name}_decoder")
+
+
 def from_config(config):
     """Rebuild a Model/Sequential from get_config() data. ValueError for anything malformed or too large
     (more than MAX_LAYERS layers or MAX_PARAMS parameters): layers are only described here, nothing allocated."""

@@ -359,3 +359,29 @@ def test_targets_of_another_shape_are_refused_before_tracing():
     with pytest.raises(ValueError, match=r"labels must be \(N, 8, 8\) class ids or \(N, 8, 8, 3\) .* got shape "
                                          r"\(2, 4, 4\)"):
         jm.value_and_grad(params, x, np.zeros((2, 4, 4), int))
+
+
+@pytest.mark.parametrize("which", ["autoencoder", "segmenter"])
+def test_autoencoder_and_segmenter_match(which):
+    """Forward, loss and gradients, and three optimizer steps, of the issue-10 models in both engines."""
+    rng = np.random.default_rng(5)
+    x = rng.random((4, 28, 28, 1)).astype(np.float32)
+    if which == "autoencoder":
+        model, y, loss = models.autoencoder(), x, "mse"
+    else:
+        model, y, loss = models.segmenter(), rng.integers(0, 11, (4, 28, 28)), "categorical_crossentropy"
+    params = model.init(seed=1)
+    params = {k: {**v, "bias": v["bias"] + 0.01} for k, v in params.items()}    # off relu's kink at exactly 0
+    jm = cj.compile(model, optimizer=optimizers.Adam(1e-3), loss=loss)
+    np.testing.assert_allclose(np.asarray(jm.apply(params, x)), model.apply(params, x), rtol=1e-5, atol=1e-6)
+    want_loss, want_grads = model.value_and_grad(params, x, y, loss=loss)
+    got_loss, got_grads = jm.value_and_grad(params, x, y)
+    np.testing.assert_allclose(float(got_loss), float(want_loss), rtol=1e-5)
+    assert_tree_close(got_grads, want_grads, rtol=1e-4)
+    opt = optimizers.Adam(1e-3)
+    p, s, jp, js = params, opt.init(params), params, jm.init_optimizer(params)
+    for _ in range(3):
+        _, grads = model.value_and_grad(p, x, y, loss=loss)
+        p, s = opt.update(grads, s, p)
+        jp, js, _ = jm.train_step(jp, js, x, y)
+    assert_tree_close(jp, p, rtol=1e-4, atol=1e-6)

@@ -403,3 +403,65 @@ def test_train_step_reports_what_it_measured():
         assert set(batch) == {"loss", "count"} | keys and batch["count"] == 8
         if "confusion" in keys:
             assert batch["predictions"] == 8 * 8 * 8 and batch["confusion"].sum() == 8 * 8 * 8
+
+
+def test_autoencoder_splits_at_its_code_and_learns_to_reconstruct():
+    model = models.autoencoder(code_size=6)
+    assert model.input_shape == model.output_shape == (28, 28, 1)
+    assert [l.name for l in model.layers if l.kind in ("UpSampling2D", "Conv2DTranspose")] == ["dec_up1", "output"]
+    params = model.init(seed=1)
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    encoder, decoder = models.encoder_of(model, "code"), models.decoder_of(model, "code")
+    code = encoder.apply(params, x)
+    assert code.shape == (4, 6) and decoder.input_shape == (6,) and decoder.nodes[0].layer.name == "code"
+    np.testing.assert_array_equal(decoder.apply(params, code), model.apply(params, x))   # the same weights
+    moved = decoder.apply(params, code + np.eye(6, dtype=np.float32)[:4])                # a point moved in code space
+    assert moved.shape == (4, 28, 28, 1) and 0 <= moved.min() and moved.max() <= 1        # sigmoid pixels
+    assert not np.allclose(moved, model.apply(params, x))
+    xs, _ = squares(48)
+    small = models.autoencoder(input_shape=(8, 8, 1), code_size=4)
+    history = small.fit(xs, xs, epochs=5, batch_size=8, loss="mse", optimizer=optimizers.Adam(0.01))
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_segmenter_gives_a_class_per_pixel_and_learns_masks():
+    model = models.segmenter()
+    assert model.output_shape == (28, 28, 11)
+    assert models.segmenter(input_shape=(56, 56, 1)).output_shape == (56, 56, 11)
+    x, masks = squares(96)
+    small = models.segmenter(input_shape=(8, 8, 1), classes=3)
+    history = small.fit(x, masks, epochs=20, batch_size=16, optimizer=optimizers.Adam(0.03))
+    assert history.history["mean_iou"][-1] > 0.8 and history.history["loss"][-1] < history.history["loss"][0]
+    with pytest.raises(ValueError, match="multiples of 4"):
+        models.segmenter(input_shape=(30, 30, 1))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        models.autoencoder(input_shape=(30, 28, 1))
+
+
+def test_decoder_of_refuses_what_the_code_alone_does_not_decide(tmp_path):
+    seg = models.segmenter()
+    with pytest.raises(ValueError, match="layer 'join' .* reads enc1 besides the code 'context'"):
+        models.decoder_of(seg, "context")
+    with pytest.raises(ValueError, match="has no layer named 'kode'"):
+        models.decoder_of(models.autoencoder(), "kode")
+    with pytest.raises(ValueError, match="'output' is the output"):
+        models.decoder_of(models.autoencoder(), "output")
+    for model in (models.autoencoder(), seg):      # both round-trip through the weights file
+        params = model.init(seed=2)
+        models.save(tmp_path / f"{model.name}.npz", model, params)
+        loaded, loaded_params = models.load(tmp_path / f"{model.name}.npz")
+        x = np.random.default_rng(1).random((2, 28, 28, 1)).astype(np.float32)
+        np.testing.assert_array_equal(loaded.apply(loaded_params, x), model.apply(params, x))
+
+
+def test_reshape_layer():
+    layer = L.Reshape((2, -1, 3))
+    assert layer.build((4, 6)) == (2, 4, 3)
+    x = np.arange(48.0).reshape(2, 4, 6)
+    out, cache = layer.forward({}, x)
+    np.testing.assert_array_equal(out.reshape(2, 24), x.reshape(2, 24))
+    np.testing.assert_array_equal(layer.backward({}, out, cache)[0], x)
+    with pytest.raises(ValueError, match="cannot reshape"):
+        L.Reshape((5,)).build((4, 6))
+    with pytest.raises(ValueError, match="target_shape must be a tuple of positive ints"):
+        L.Reshape((-1, -1))

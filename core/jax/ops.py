@@ -303,6 +303,11 @@ def flatten(layer, params, x, training=False, key=None):
     return x.reshape(x.shape[0], -1)
 
 
+def reshape(layer, params, x, training=False, key=None):
+    """(N, *input_shape) -> (N, *target_shape) in the core's row-major order."""
+    return x.reshape(x.shape[0], *layer.output_shape)
+
+
 def dropout(layer, params, x, training=False, key=None):
     """Inverted dropout: keep with probability 1 - rate and scale by 1/(1 - rate); identity unless training.
 
@@ -340,6 +345,7 @@ LAYERS = {
     "AveragePooling2D": avg_pool,
     "Dense": dense,
     "Flatten": flatten,
+    "Reshape": reshape,
     "Dropout": dropout,
     "Activation": activation_layer,
     "Add": add,
