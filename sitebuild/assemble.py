@@ -20,8 +20,9 @@ BOKEH_JS = ("bokeh", "bokeh-widgets", "bokeh-tables")
 # The first view needs only the photographs; the MNIST subset arrives after the page answers.
 START_DATA = {"demo_images.npz"}
 DATA = ("demo_images.npz", "mnist_subset.npz")    # what site_data exports (core.datasets names them)
-# Loaded in the background once the page answers: Pillow decodes uploads (the app imports it lazily).
-AFTER_READY = ["pillow"]
+# Loaded in the background once the page answers: Pillow decodes uploads (the app imports it lazily), and what
+# the start does not import (lock.AFTER_START). Every one listed: their depends on each other are left out too.
+AFTER_READY = ["pillow", *sorted(lock.AFTER_START)]
 
 
 def build(force=True, dist=paths.DIST):

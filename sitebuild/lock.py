@@ -17,6 +17,12 @@ NOT_SHIPPED = {"tornado", "nh3", "panel-material-ui"}
 # panel.io.pyodide imports pandas unless pyodide_http exists, so static/boot.py defines a stub pyodide_http.
 LAZY = {"pandas", "pillow", "contourpy", "xyzservices", "requests", "urllib3", "idna", "certifi",
         "charset-normalizer", "python-dateutil", "pytz", "six"}
+# Shipped and loaded by the worker once the page answers (assemble.AFTER_READY), so the start unpacks 11 packages
+# instead of 19: the first view imports none of them (Panel's Markdown pane and its parsers, narwhals for
+# dataframes, typing_extensions). The bytecode step starts the app without them, so a start that needs one fails
+# the build rather than the page.
+AFTER_START = {"markdown", "markdown-it-py", "mdit-py-plugins", "mdurl", "linkify-it-py", "uc-micro-py", "narwhals",
+               "typing-extensions"}
 # linkify-it-py 2.2.0's metadata forgets its one dependency.
 EXTRA_DEPENDS = {"linkify-it-py": {"uc-micro-py"}}
 
@@ -36,7 +42,8 @@ def write(pkg_dir, official_lock, official, others):
                               ignore_missing_dependencies=True)    # NOT_SHIPPED ones are dropped below
     for name, entry in spec.packages.items():
         if name not in kept:
-            entry.depends = sorted((set(entry.depends) | EXTRA_DEPENDS.get(name, set())) - NOT_SHIPPED - LAZY)
+            entry.depends = sorted((set(entry.depends) | EXTRA_DEPENDS.get(name, set())) - NOT_SHIPPED - LAZY
+                                   - AFTER_START)
     missing = {d for e in spec.packages.values() for d in e.depends} - set(spec.packages)
     if missing:
         raise ValueError(f"pyodide-lock.json: depends on packages that are not shipped: {sorted(missing)}")
@@ -45,7 +52,7 @@ def write(pkg_dir, official_lock, official, others):
 
 
 def startup_packages(lock, app="cnn-playground"):
-    """The closure of `app`'s depends in `lock` (which leaves out the lazy ones, see LAZY), sorted."""
+    """The closure of `app`'s depends in `lock` (which leaves out LAZY and AFTER_START), sorted."""
     want, todo = set(), [app]
     while todo:
         name = todo.pop()

@@ -323,15 +323,18 @@ def test_lock_for_a_few_fake_wheels(tmp_path):
     assert set(lock["packages"]) == {"numpy", "alpha", "beta", "typing-extensions", "linkify-it-py", "uc-micro-py"}
     assert lock["packages"]["numpy"] == numpy_entry, "the official entry as Pyodide's own lock has it"
     entry = lock["packages"]["alpha"]
-    # markers read as Pyodide 0.27 sees them (emscripten, Python 3.12, no extras); nh3 never ships, pandas is lazy
-    assert entry["depends"] == ["beta", "numpy", "typing-extensions"]
+    # markers read as Pyodide 0.27 sees them (emscripten, Python 3.12, no extras); nh3 never ships, pandas is lazy,
+    # typing-extensions follows once the page answers (lock.AFTER_START)
+    assert entry["depends"] == ["beta", "numpy"]
     assert entry["file_name"] == alpha.name and entry["sha256"] == sha(alpha.read_bytes())
     assert (entry["name"], entry["version"], entry["imports"], entry["install_dir"]) == ("alpha", "1.0", ["alpha"],
                                                                                        "site")
-    assert lock["packages"]["linkify-it-py"]["depends"] == ["uc-micro-py"], "the dependency its metadata forgets"
+    assert sb.lock.EXTRA_DEPENDS["linkify-it-py"] == {"uc-micro-py"}, "the dependency its metadata forgets"
+    assert lock["packages"]["linkify-it-py"]["depends"] == [], "both load after the start, each by name"
     # the format Pyodide 0.27.7 itself ships: its keys, no deprecated shared_library
     assert set(entry) == set(numpy_entry)
-    assert sb.lock.startup_packages(lock, "alpha") == ["alpha", "beta", "numpy", "typing-extensions"]
+    assert sb.lock.startup_packages(lock, "alpha") == ["alpha", "beta", "numpy"]
+    assert set(sb.assemble.AFTER_READY) >= sb.lock.AFTER_START | {"pillow"}, "each loaded by name once ready"
 
 
 def test_lock_refuses_a_dependency_that_does_not_ship(tmp_path):
