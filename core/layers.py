@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from . import activations, arithmetic, conv, pooling
+from . import activations, arithmetic, conv, pooling, regularizers
 from .backend import matmul
 
 
@@ -31,6 +31,7 @@ class Layer:
     kind = "Layer"
     weights = ()            # names of the params this layer owns, in order
     trainable = True        # False (Keras' trainable=False): frozen, no grads, the optimizer never moves it
+    kernel_regularizer = None   # a regularizers.L1L2 whose penalty the model adds to the loss
 
     def __init__(self, name=None):
         self.name = name
@@ -82,6 +83,11 @@ def _check_rank(layer, shape, rank, what):
         raise ValueError(f"{layer.label} expects {what}, got input of shape (None, {', '.join(map(str, shape))})")
 
 
+def _regularizer_config(layer):
+    """The kernel regularizer as plain data for the weights file: None or {"l1": ..., "l2": ...}."""
+    return None if layer.kernel_regularizer is None else layer.kernel_regularizer.get_config()
+
+
 def check_bool(value, what, owner):
     """value if it is a bool (or NumPy bool), else ValueError naming `owner`: the string "False" is not False."""
     if not isinstance(value, (bool, np.bool_)):
@@ -119,7 +125,7 @@ class Conv2D(Layer):
     weights = ("kernel", "bias")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None,
-                 trainable=True, name=None):
+                 trainable=True, kernel_regularizer=None, name=None):
         super().__init__(name)
         self.filters = arithmetic.check_positive_int(filters, "filters", self.label)
         self.kernel_size = arithmetic.pair(kernel_size, "kernel_size", self.label)
@@ -128,6 +134,7 @@ class Conv2D(Layer):
         self.use_bias = check_bool(use_bias, "use_bias", self.label)
         self.activation = activations.check(activation, self.label)
         self.trainable = check_bool(trainable, "trainable", self.label)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
 
@@ -159,7 +166,7 @@ class Conv2D(Layer):
     def config(self):
         return {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding, "use_bias": self.use_bias, "activation": self.activation,
-                "trainable": self.trainable}
+                "trainable": self.trainable, "kernel_regularizer": _regularizer_config(self)}
 
     def forward(self, params, x, training=False, rng=None):
         fuse = self.activation == "relu"           # conv applies relu on its own memory (faster, same values)
@@ -190,7 +197,7 @@ class Conv2DTranspose(Layer):
     weights = ("kernel", "bias")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None,
-                 trainable=True, name=None):
+                 trainable=True, kernel_regularizer=None, name=None):
         super().__init__(name)
         self.filters = arithmetic.check_positive_int(filters, "filters", self.label)
         self.kernel_size = arithmetic.pair(kernel_size, "kernel_size", self.label)
@@ -201,6 +208,7 @@ class Conv2DTranspose(Layer):
         self.use_bias = check_bool(use_bias, "use_bias", self.label)
         self.activation = activations.check(activation, self.label)
         self.trainable = check_bool(trainable, "trainable", self.label)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
 
@@ -229,7 +237,7 @@ class Conv2DTranspose(Layer):
     def config(self):
         return {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding, "use_bias": self.use_bias, "activation": self.activation,
-                "trainable": self.trainable}
+                "trainable": self.trainable, "kernel_regularizer": _regularizer_config(self)}
 
     def forward(self, params, x, training=False, rng=None):
         z, cache = conv.conv2d_transpose_forward(x, params["kernel"], params.get("bias"), self.strides,
@@ -379,12 +387,13 @@ class Dense(Layer):
     kind = "Dense"
     weights = ("kernel", "bias")
 
-    def __init__(self, units, activation=None, use_bias=True, trainable=True, name=None):
+    def __init__(self, units, activation=None, use_bias=True, trainable=True, kernel_regularizer=None, name=None):
         super().__init__(name)
         self.units = arithmetic.check_positive_int(units, "units", self.label)
         self.activation = activations.check(activation, self.label)
         self.use_bias = check_bool(use_bias, "use_bias", self.label)
         self.trainable = check_bool(trainable, "trainable", self.label)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
 
@@ -409,7 +418,7 @@ class Dense(Layer):
 
     def config(self):
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
-                "trainable": self.trainable}
+                "trainable": self.trainable, "kernel_regularizer": _regularizer_config(self)}
 
     def forward(self, params, x, training=False, rng=None):
         if x.ndim != 2 or x.shape[1] != params["kernel"].shape[0]:

@@ -180,6 +180,23 @@ class Model:
         Optimizer state covers these alone: state = optimizer.init(model.trainable_params(params))."""
         return {l.name: params[l.name] for l in self.layers if l.weights and l.trainable and l.name in params}
 
+    def penalty(self, params):
+        """The layers' kernel_regularizer penalties summed (0.0 without any): what Model.loss adds to the loss.
+        Trainable layers only (Keras). Array operators only, so the JAX mirror differentiates the same sum."""
+        total = 0.0
+        for layer in self.layers:
+            if layer.kernel_regularizer is not None and layer.trainable:
+                total = total + layer.kernel_regularizer(params[layer.name]["kernel"])
+        return total
+
+    def loss(self, params, outputs, y, loss_fn):
+        """(the loss minimised, dL/d(outputs)): loss_fn(outputs, y) plus the kernel_regularizer penalties (which do
+        not depend on the outputs, so dL/d(outputs) is loss_fn's). Model.backward adds the penalties' gradients."""
+        value, dout = loss_fn(outputs, y)
+        if any(l.kernel_regularizer is not None and l.trainable for l in self.layers):
+            value = value + self.penalty(params)
+        return value, dout
+
     def update(self, optimizer, grads, opt_state, params):
         """One optimizer step of the trainable layers -> (new params, new optimizer state); frozen layers' params
         are passed through untouched (the same arrays) and get no optimizer state, as Keras leaves them."""
@@ -210,7 +227,8 @@ class Model:
 
     def backward(self, params, dout, caches, keep_grads=False):
         """Gradients of every layer's params given dout = dL/d(output) (N, *output_shape); branches' gradients
-        are summed. Returns grads, a tree like params without the frozen layers (trainable=False).
+        are summed, and each kernel_regularizer's gradient is added (the penalty Model.loss adds to the loss).
+        Returns grads, a tree like params without the frozen layers (trainable=False).
 
         keep_grads=True also keeps dL/d(every node's output), the tensors the chain rule passes from the output back
         to the input, and returns (grads, node_grads): node_grads {layer_name: array of that node's output shape}
@@ -230,6 +248,8 @@ class Model:
                 dx, g = None, {}                  # a frozen first layer: nothing to compute at all
             if not layer.trainable:
                 g = {}                            # frozen (trainable=False): no grads, so no update
+            elif layer.kernel_regularizer is not None:     # the penalty Model.loss added, differentiated
+                g = {**g, "kernel": g["kernel"] + layer.kernel_regularizer.gradient(params[layer.name]["kernel"])}
             if keep_grads:
                 kept[i] = douts[i]
             douts[i] = caches[i] = None           # free memory as we go
@@ -255,6 +275,7 @@ class Model:
     def value_and_grad(self, params, x, y, loss="categorical_crossentropy", training=False, rng=None,
                        return_activation_grads=False, **loss_kwargs):
         """(loss, grads) for a batch x (N, ...) with labels y (N,) ints or (N, K) one-hot; grads has params' tree.
+        The loss includes the layers' kernel_regularizer penalties (Model.loss), the grads their gradients.
 
         training=True turns dropout on (then pass rng); the default keeps it deterministic.
         return_activation_grads=True returns (loss, grads, activation_grads): dL/d(every layer's output)
@@ -262,7 +283,7 @@ class Model:
         backward(keep_grads=True) gives them (the backward-pass explorer's tensors)."""
         loss_fn = losses.get(loss, **loss_kwargs)
         outs, caches = self.forward(params, x, training, rng)
-        value, dout = loss_fn(outs[-1], y)
+        value, dout = self.loss(params, outs[-1], y, loss_fn)
         if return_activation_grads:
             return (value, *self.backward(params, dout, caches, keep_grads=True))
         return value, self.backward(params, dout, caches)
@@ -273,7 +294,8 @@ class Model:
 
     def evaluate(self, params, x, y, loss="categorical_crossentropy", batch_size=256, return_dict=False,
                  **loss_kwargs):
-        """The mean loss and what metrics.target_kind says can be measured, over x, y in batches (no dropout).
+        """The mean loss (with the kernel_regularizer penalties, as Keras reports it) and what
+        metrics.target_kind says can be measured, over x, y in batches (no dropout).
 
         y: labels (N,) or one-hot (N, K) -> (loss, accuracy); masks (N, H, W) or one-hot (N, H, W, K) for
         per-pixel outputs (N, H, W, K) -> (loss, pixel_accuracy, mean_iou); a regression target of the outputs'
@@ -286,7 +308,7 @@ class Model:
             out = self.apply(params, x[i:i + batch_size])
             total += float(loss_fn(out, y[i:i + batch_size])[0]) * len(out)
             counts = metrics.add_counts(counts, metrics.batch_counts(y[i:i + batch_size], out, kind))
-        result = {"loss": total / len(x), **metrics.summarize(counts)}
+        result = {"loss": total / len(x) + float(self.penalty(params)), **metrics.summarize(counts)}
         if return_dict:
             return result
         return tuple(result.values()) if len(result) > 1 else result["loss"]

@@ -98,7 +98,7 @@ def train_step(model, optimizer, loss_fn, params, opt_state, x, y, rng=None, lim
     # A diverging run overflows before its loss turns NaN or grows past the limit; the check says so plainly.
     with np.errstate(all="ignore"):
         outs, caches = model.forward(params, x, True, rng)
-        value, dout = loss_fn(outs[-1], y)
+        value, dout = model.loss(params, outs[-1], y, loss_fn)    # with the layers' kernel_regularizer penalties
         value = float(value)
         if diverged(value, limit):
             raise Diverged(value, limit)

@@ -75,7 +75,8 @@ class Compiled:
 
     def _loss_value(self, params, x, y, loss_fn, training, key):
         logits = self.forward(params, x, training, key)[-1]
-        return loss_fn(logits, y)[0]     # the core loss returns (value, dlogits); jax.grad needs only the value
+        # the core loss returns (value, dlogits); jax.grad needs only the value. Model.loss's penalties, traced:
+        return self.model.loss(params, logits, y, lambda out, t: (loss_fn(out, t)[0], None))[0]
 
     def _value_and_grad(self, params, x, y, loss_fn, training, key):
         """(loss, grads of the trainable layers): frozen layers (trainable=False) are constants, as in the core."""
@@ -116,7 +117,7 @@ class Compiled:
     def _evaluate_batch(self, loss_fn, kind, params, x, y):
         """(loss summed over the batch, metrics.batch_counts' counts for this kind of target as jax values)."""
         logits = self.forward(params, x)[-1]
-        total = loss_fn(logits, y)[0] * x.shape[0]
+        total = self.model.loss(params, logits, y, loss_fn)[0] * x.shape[0]     # with the penalties, as the core
         if kind == "classes":
             return total, {"correct": count_correct(y, logits)}
         if kind == "pixels":
