@@ -45,12 +45,13 @@ def shrink_digit(images):
 
 def chain(model, params, x, y, loss="categorical_crossentropy", **loss_kwargs):
     """The chain rule as it runs: x (N, *input_shape), y labels (N,) -> dict
-        loss: float; outputs: {node name: its output}, "input" first; gradients: {node name: dL/d(its output)},
-        same keys and shapes (the last is dL/d(logits)); grads: dL/d(params), params' tree; order: node names.
+        loss: float (with any kernel_regularizer penalties, as Model.loss adds them); outputs: {node name: its
+        output}, "input" first; gradients: {node name: dL/d(its output)}, same keys and shapes (the last is
+        dL/d(logits)); grads: dL/d(params), params' tree; order: node names.
     Deterministic (dropout off). Every number is core's forward and backward pass (Model.backward keep_grads)."""
     loss_fn = losses.get(loss, **loss_kwargs)
     outs, caches = model.forward(params, x)
-    value, dout = loss_fn(outs[-1], y)
+    value, dout = model.loss(params, outs[-1], y, loss_fn)
     grads, node_grads = model.backward(params, dout, caches, keep_grads=True)
     order = [n.layer.name for n in model.nodes]
     return {"loss": float(value), "outputs": dict(zip(order, outs)), "gradients": node_grads, "grads": grads,
@@ -131,7 +132,7 @@ def numerical_grad(model, params, x, y, layer, weight, index, eps=1e-4, loss="ca
 
     def loss_at(v):
         w[index] = v
-        return float(loss_fn(model.apply(p64, x64), y)[0])
+        return float(model.loss(p64, model.apply(p64, x64), y, loss_fn)[0])     # the penalties count too
 
     try:
         numerical = (loss_at(original + eps) - loss_at(original - eps)) / (2 * eps)
@@ -154,7 +155,7 @@ def sgd_step(model, params, x, y, learning_rate, loss="categorical_crossentropy"
     opt = optimizers.SGD(learning_rate)
     value, grads = model.value_and_grad(params, x, y, loss=loss, **loss_kwargs)
     new, _ = model.update(opt, grads, opt.init(model.trainable_params(params)), params)   # frozen layers stay
-    after = losses.get(loss, **loss_kwargs)(model.apply(new, x), y)[0]
+    after = model.loss(new, model.apply(new, x), y, losses.get(loss, **loss_kwargs))[0]
     return {"params": new, "grads": grads, "loss_before": float(value), "loss_after": float(after)}
 
 

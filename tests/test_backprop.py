@@ -150,6 +150,24 @@ def test_numerical_grad_on_lenet5_float32_params_is_float64_and_leaves_them_inta
             np.testing.assert_array_equal(a, before[name][w])
 
 
+def test_with_kernel_regularizers_the_check_and_the_step_count_the_penalty():
+    """L2 on the kernels: the loss the model minimises includes l2 * sum(w^2), its gradient 2 * l2 * w."""
+    model = models.Sequential([L.Input((8, 8, 1)), L.Conv2D(2, 3, kernel_regularizer={"l2": 0.05}, name="conv"),
+                               L.Flatten(), L.Dense(3, kernel_regularizer={"l2": 0.05}, name="dense")])
+    params = to64(model.init(seed=2))
+    x = backprop.shrink_digit(digits(2)).astype(np.float64) + 0.01
+    y = np.array([2, 0])
+    c = backprop.chain(model, params, x, y)
+    plain = float(losses.categorical_crossentropy(model.apply(params, x), y)[0])
+    penalty = 0.05 * sum(float((params[k]["kernel"] ** 2).sum()) for k in ("conv", "dense"))
+    assert c["loss"] == pytest.approx(plain + penalty, rel=1e-12)
+    for index in [(0, 0, 0, 1), (2, 1, 0, 0)]:
+        check = backprop.numerical_grad(model, params, x, y, "conv", "kernel", index)
+        assert check["relative_error"] < 1e-6, check
+    step = backprop.sgd_step(model, params, x, y, 0.1)
+    assert step["loss_after"] == pytest.approx(float(model.value_and_grad(step["params"], x, y)[0]), rel=1e-12)
+
+
 def test_numerical_grad_catches_a_wrong_backward_pass(explorer, monkeypatch):
     """The check is only worth something if it can fail: a Dense backward that doubles its kernel gradient."""
     model, params, x, y = explorer
