@@ -154,6 +154,9 @@ def plots_view(state, conv_state, view, t, lang, select_pixel):
     pixel = views.mark(out_fig, "pool-selected-pixel", "orange")
     photo_fig, photo_src, photo_map = image_plot(conv_state["image"], "", "pool-photo-plot", width=220,
                                                  tools="pan,wheel_zoom,reset")
+    # A thumbnail without axes: laid out while hidden, BokehJS leaves its x axis no room for labels when it
+    # shows (issue 14's "no x labels"); the detail below gives the field's rows and columns in words.
+    photo_fig.axis.visible = False
     field = views.mark(photo_fig, "pool-photo-field", "orange", fill_alpha=0.25)
     photo_pane = pn.pane.Bokeh(photo_fig, visible=False)
 

@@ -5,7 +5,8 @@ studio after Korean -> English is not blank (seen once, issue 14).
 
 The check (LAYOUT_JS) walks each room through Panel's shadow roots: a visible element holding text must fit its
 box (scrollWidth <= clientWidth unless it scrolls) and must not overlap a Bokeh plot it is not part of; a plot's
-title (drawn on its canvas, so never wrapped) must fit between the frame's left edge and the figure's right edge.
+title (drawn on its canvas, so never wrapped) must fit between the frame's left edge and the figure's right edge,
+and a plot with an x axis must have room for its labels under the frame.
 The first test shows the check fails on the layout issue 14 reported (a kernel table under the input plot).
 
 Skipped only when /usr/bin/chromium is missing and $CI is unset.
@@ -65,6 +66,11 @@ LAYOUT_JS = """(roomClass) => {
       if (Math.min(r.right, q.right) - Math.max(r.left, q.left) > 1 && Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 1)
         problems.push(`runs under the plot ${p.model.name}: ${label(el)}`);
     }
+  }
+  for (const p of plots) {      // room under the frame for the x axis' labels (a plot laid out while hidden had none)
+    const below = p.el.getBoundingClientRect().height - p.frame.bbox.bottom;
+    if (p.model.below.some((a) => a.visible && a.major_label_text_font_size) && below < 12)
+      problems.push(`x axis labels cut off (${Math.round(below)} px under the frame): ${p.model.name}`);
   }
   const ctx = document.createElement("canvas").getContext("2d");
   for (const p of plots) {
@@ -153,6 +159,13 @@ def test_nothing_overflows_in_the_three_rooms(browser_page, lang):
     page.wait_for_function("() => [...Bokeh.index.all_views()].some(v => v.model.name === 'pool-photo-plot' && "
                            "v.frame && v.el.getBoundingClientRect().width > 0)", timeout=STEP_TIMEOUT_MS)
     problems["pool (feature map)"] = layout_problems(page, "pool-lab")
+    page.locator(".pool-source button", has_text=i18n.text(lang, "pool_src_input")).click()
+    page.wait_for_function("() => ![...Bokeh.index.all_views()].some(v => v.model.name === 'pool-photo-plot' && "
+                           "v.frame && v.el.getBoundingClientRect().width > 0)", timeout=STEP_TIMEOUT_MS)
+    page.locator(".pool-source button", has_text=i18n.text(lang, "pool_src_map")).click()   # shown again
+    page.wait_for_function("() => [...Bokeh.index.all_views()].some(v => v.model.name === 'pool-photo-plot' && "
+                           "v.frame && v.el.getBoundingClientRect().width > 0)", timeout=STEP_TIMEOUT_MS)
+    problems["pool (feature map again)"] = layout_problems(page, "pool-lab")
     page.locator(".pool-source button", has_text=i18n.text(lang, "pool_src_input")).click()
     assert problems == {key: [] for key in problems}
     assert quiet(log) == []
