@@ -42,7 +42,6 @@ from tqdm import tqdm
 
 from . import cli, datasets, losses, models, optimizers
 
-MODELS = {"lenet5": models.lenet5}
 DATASETS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist}
 
 
@@ -50,7 +49,9 @@ DATASETS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m core.train", description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="lenet5", choices=sorted(MODELS))
+    p.add_argument("--model", default="lenet5", choices=cli.MODELS,
+                   help="lenet5: digits -> 10 classes; autoencoder: digits -> the same digits (reconstruction MSE); "
+                        "segmenter: a class per pixel (pixel accuracy, mean IoU)")
     p.add_argument("--dataset", default="mnist", choices=sorted(DATASETS))
     p.add_argument("--epochs", type=cli.positive_int, default=1)
     p.add_argument("--batch-size", type=cli.positive_int, default=64)
@@ -62,7 +63,8 @@ def parse_args(argv):
                    help="cosine: decay from --lr to --lr/10 over the run (default); constant: keep --lr")
     p.add_argument("--weight-decay", type=cli.nonnegative_float, default=None,
                    help="decoupled weight decay (Keras 3's weight_decay): each step, w -= lr * WD * w")
-    p.add_argument("--loss", default="categorical_crossentropy", choices=list(losses.NAMES))
+    p.add_argument("--loss", default=None, choices=list(losses.NAMES),
+                   help="default: categorical_crossentropy (lenet5, segmenter), mse (autoencoder)")
     p.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling")
     p.add_argument("--limit", type=cli.positive_int, default=None,
                    help="a quick run: class-balanced subsets of N training and (at most) N test examples")
@@ -108,8 +110,10 @@ class ProgressBar:
     def on_epoch_end(self, epoch, logs):
         self.close()
         self.epoch = epoch + 1
-        print(f"epoch {epoch + 1}/{self.epochs}: train loss {logs['loss']:.4f}, "
-              f"train accuracy {logs['accuracy']:.2%}, test accuracy {logs['val_accuracy']:.2%}", flush=True)
+        train = {k: v for k, v in logs.items() if not k.startswith("val_")}
+        test = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
+        print(f"epoch {epoch + 1}/{self.epochs}: {cli.describe(train, 'train ')}, {cli.describe(test, 'test ')}",
+              flush=True)
 
     def close(self):
         if self.bar is not None:
@@ -123,7 +127,7 @@ def main(argv=None):
     """Run the CLI; returns the process exit status (0 trained and saved, 1 data missing or the loss diverged)."""
     args = parse_args(argv)
 
-    # data: uint8 28x28 digits -> (N, 32, 32, 1) float32 in [0, 1]
+    # data: uint8 28x28 digits -> the model's inputs in [0, 1] and its targets (cli.examples)
     try:
         (x_train, y_train), (x_test, y_test) = DATASETS[args.dataset]()
     except (FileNotFoundError, ValueError) as e:      # ValueError: a damaged cache (the message says to re-fetch)
@@ -136,16 +140,28 @@ def main(argv=None):
         x_train, y_train = datasets.class_balanced_subset(x_train, y_train, args.limit, seed=args.seed)
         if args.limit < len(y_test):
             x_test, y_test = datasets.class_balanced_subset(x_test, y_test, args.limit, seed=args.seed)
-    x_train, x_test = datasets.pad_to_32(x_train), datasets.pad_to_32(x_test)
-    y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
+    (x_train, y_train), (x_test, y_test) = (cli.examples(args.model, x_train, y_train),
+                                            cli.examples(args.model, x_test, y_test))
     print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test images {x_train.shape[1:]}")
     raw_test = x_test
-    mean, std = (float(x_train.mean()), float(x_train.std())) if args.standardize else (0.0, 1.0)
+    model = cli.build_model(args.model)
+    loss = args.loss or cli.DEFAULT_LOSS[args.model]
+    # Standardized pixels when the first layer can take the standardization back on saving (cli.can_fold); the
+    # targets stay as they are (the autoencoder's are the plain images).
+    standardize = args.standardize and cli.can_fold(model)
+    mean, std = (float(x_train.mean()), float(x_train.std())) if standardize else (0.0, 1.0)
     x_train, x_test = (x_train - np.float32(mean)) / np.float32(std), (x_test - np.float32(mean)) / np.float32(std)
 
+    def saved(params):      # what the file holds: params for plain [0, 1] pixels
+        return cli.fold_standardization(model, params, mean, std) if standardize else params
+
     # model and optimizer
-    model = MODELS[args.model]()
     params = model.init(seed=args.seed)
+    try:                    # a loss that does not fit the model's targets, said now rather than from inside fit
+        model.evaluate(params, x_train[:2], y_train[:2], loss=loss)
+    except ValueError as e:
+        print(f"error: --loss {loss} does not fit --model {args.model}: {e}", file=sys.stderr)
+        return 2
     peak = args.lr if args.lr is not None else optimizers.get(args.optimizer).learning_rate
     steps = args.epochs * math.ceil(len(x_train) / args.batch_size)
     if args.lr_schedule == "cosine":
@@ -155,11 +171,14 @@ def main(argv=None):
         rate, schedule = peak, f"{peak:g}"
     optimizer = optimizers.get(args.optimizer, learning_rate=rate,
                                **({"weight_decay": args.weight_decay} if args.weight_decay else {}))
-    if args.standardize:
+    if standardize:
         print(f"training on standardized pixels (x - {mean:.4f}) / {std:.4f}, folded into the first layer on saving")
+    elif args.standardize:
+        print(f"training on [0, 1] pixels: {model.layers[0].kind} '{model.layers[0].name}' pads its input, so no "
+              f"standardization could be folded into it")
     decay = f", weight decay {args.weight_decay:g}" if args.weight_decay else ""
     print(f"{args.model}: {model.count_params():,} weights; {args.optimizer} (learning rate {schedule}{decay}), "
-          f"{args.loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
+          f"{loss} loss, batch size {args.batch_size}, {args.epochs} epoch(s)")
 
     # train
     progress = ProgressBar(args.epochs, len(x_train))
@@ -168,7 +187,7 @@ def main(argv=None):
         # A diverging run overflows before its loss breaks the divergence rule; fit says so plainly, so no warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
-                                loss=args.loss, validation_data=(x_test, y_test), callbacks=[progress],
+                                loss=loss, validation_data=(x_test, y_test), callbacks=[progress],
                                 params=params, seed=args.seed)
     except models.NonFiniteLossError as e:
         progress.close()
@@ -176,8 +195,7 @@ def main(argv=None):
         # --out keeps whatever good file it holds; the last good params go beside it
         kept = f"{args.out} was left as it was" if args.out.exists() else f"nothing was written to {args.out}"
         try:
-            written = models.save(cli.last_good_path(args.out), model, cli.fold_standardization(model, e.params,
-                                                                                                 mean, std))
+            written = models.save(cli.last_good_path(args.out), model, saved(e.params))
         except ValueError as save_error:
             print(f"error: {save_error}; {kept}", file=sys.stderr)
             return 1
@@ -185,17 +203,17 @@ def main(argv=None):
         return 1
     seconds = time.perf_counter() - start
 
-    # save and report: the accuracy of the saved weights on plain [0, 1] inputs, as the playground will use them
-    params = cli.fold_standardization(model, history.params, mean, std)
+    # save and report: what the saved weights score on plain [0, 1] inputs, as the playground will use them
+    params = saved(history.params)
     try:
         written = models.save(args.out, model, params)
     except ValueError as e:          # the folder became unwritable or the disk filled during the run
         print(f"error: {e}", file=sys.stderr)
         return 1
-    _, accuracy = model.evaluate(params, raw_test, y_test)
+    result = model.evaluate(params, raw_test, y_test, loss=loss, return_dict=True)
     print(f"trained in {seconds:.1f} s ({args.epochs * len(x_train) / seconds:,.0f} images/s); "
           f"saved {written}")
-    print(f"final test accuracy: {accuracy:.2%}")
+    print(cli.headline(args.model, loss, result))
     return 0
 
 

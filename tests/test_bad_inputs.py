@@ -673,3 +673,21 @@ def test_jax_train_limit_beyond_mnist(jax_train, tmp_path, capsys):
     assert jax_train.main(["--dataset", "mnist", "--limit", "60001", "--no-progress", "--out", str(out)]) == 1
     assert "--limit 60001 is more than the 60000 training images of mnist" in capsys.readouterr().err
     assert not (out / "checkpoint.npz").exists()
+
+
+def test_core_train_a_loss_that_does_not_fit_the_model_is_refused_before_training(tmp_path, capsys):
+    out = existing_out(tmp_path)
+    before = folder_state(tmp_path)
+    assert train.main(["--model", "autoencoder", "--loss", "categorical_crossentropy", "--limit", "32",
+                       "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "error: --loss categorical_crossentropy does not fit --model autoencoder" in err
+    assert folder_state(tmp_path) == before
+
+
+def test_jax_train_a_loss_that_does_not_fit_the_model_is_refused_before_training(jax_train, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert jax_train.main([*JAX_SMALL, "--model", "autoencoder", "--loss", "focal", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "--loss focal does not fit --model autoencoder" in err
+    assert not (out / "checkpoint.npz").exists()

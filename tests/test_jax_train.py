@@ -192,3 +192,24 @@ def test_weight_decay_is_kept_with_the_checkpoint(tmp_path, capsys):
     capsys.readouterr()
     assert train.main([*SMALL, "--epochs", "2", "--resume", "--out", str(with_wd)]) == 1
     assert "weight_decay=0.5 (now None)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "segmenter"])
+def test_autoencoder_and_segmenter_files_are_the_numpy_clis_and_score_there_what_they_scored(name, tmp_path):
+    """--model autoencoder|segmenter: the same architecture as python -m core.train writes (weights files are
+    interchangeable), the metrics of each, and the NumPy core gives the JAX run's figures on the same examples."""
+    out = tmp_path / name
+    assert train.main([*SMALL, "--model", name, "--epochs", "1", "--out", str(out)]) == 0
+    last = json.loads((out / "metrics.json").read_text())["epochs"][-1]
+    model, params = models.load(out / "weights.npz")
+    assert model.get_config() == cli.build_model(name).get_config()
+    _, (x_test, y_test) = train.load_data("synthetic", 256, 0, standardize=False)
+    x, y = cli.examples(name, x_test, y_test)
+    result = model.evaluate(params, x, y, loss=cli.DEFAULT_LOSS[name], return_dict=True)
+    assert set(last) >= {f"test_{k}" for k in result}
+    for k, v in result.items():
+        assert last[f"test_{k}"] == pytest.approx(v, rel=1e-4, abs=1e-6), k
+    if name == "segmenter":
+        assert {"test_pixel_accuracy", "test_mean_iou"} <= set(last) and "test_accuracy" not in last
+    else:
+        assert "test_accuracy" not in last and "test_pixel_accuracy" not in last

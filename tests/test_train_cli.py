@@ -213,3 +213,30 @@ def test_a_damaged_data_cache_says_to_fetch_again(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert "error: mnist is not available" in err and "mnist.npz" in err and "python -m core.datasets fetch" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "segmenter"])
+def test_autoencoder_and_segmenter_train_and_report_their_own_metric_of_the_saved_file(name, tmp_path, capsys):
+    """--model autoencoder reports the reconstruction MSE, --model segmenter pixel accuracy and mean IoU: the
+    figures of the saved file on plain [0, 1] test digits (their first layers pad, so no standardization)."""
+    out = tmp_path / f"{name}.npz"
+    assert train.main(["--model", name, "--limit", "128", "--batch-size", "32", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "training on [0, 1] pixels" in printed
+    model, params = models.load(out)
+    assert model.get_config() == cli.build_model(name).get_config()
+    _, (x_test, y_test) = datasets.load_mnist()
+    x_test, y_test = datasets.class_balanced_subset(x_test, y_test, 128, seed=0)     # --limit's test subset
+    x, y = cli.examples(name, x_test, y_test)
+    result = model.evaluate(params, x, y, loss=cli.DEFAULT_LOSS[name], return_dict=True)
+    if name == "autoencoder":
+        assert np.array_equal(x, y) and x.shape == (128, 28, 28, 1) and 0 <= x.min() and x.max() <= 1
+        mse = float(re.search(r"final test reconstruction MSE: (\d+\.\d+)", printed).group(1))
+        assert mse == pytest.approx(result["loss"], abs=5e-5) and "test loss" in printed
+        assert mse < 0.25                          # sigmoid outputs of 0.5 everywhere would give ~0.19 .. 0.25
+    else:
+        assert y.shape == (128, 28, 28) and set(np.unique(y)) <= set(range(11))
+        found = re.search(r"final test pixel accuracy: (\d+\.\d+)%, mean IoU: (\d\.\d+)", printed)
+        assert float(found.group(1)) / 100 == pytest.approx(result["pixel_accuracy"], abs=5e-5)
+        assert float(found.group(2)) == pytest.approx(result["mean_iou"], abs=5e-5)
+        assert "test pixel accuracy" in printed and "test mean IoU" in printed

@@ -44,7 +44,7 @@ import numpy as np
 from .. import cli, datasets, files, models, optimizers, step
 from . import compiled, distributed, parallel, zoo
 
-MODELS = {"lenet5": None, **zoo.MODELS}
+MODELS = {**{name: None for name in cli.MODELS}, **zoo.MODELS}     # lenet5, autoencoder, segmenter; vgg, resnet
 DATASETS = ("mnist", "fashion_mnist", "synthetic")
 CHECKPOINT, WEIGHTS, METRICS = "checkpoint.npz", "weights.npz", "metrics.json"
 # Settings a resumed run must share with the run it continues (--epochs, --lr and --out may change: continuing
@@ -93,8 +93,8 @@ def standardized(x):
 
 def build_model(name, input_shape=(28, 28, 1), classes=10):
     """lenet5 takes 32x32 (the lecture's LeNet-5, fed padded 28x28 digits); the zoo models take 28x28 directly."""
-    if name == "lenet5":
-        return models.lenet5(input_shape=(32, 32, 1), classes=classes)
+    if name in cli.MODELS:
+        return cli.build_model(name)      # the same models as python -m core.train: weights interchangeable
     if name not in zoo.MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     return zoo.MODELS[name](input_shape=input_shape, classes=classes)
@@ -213,8 +213,13 @@ def train(config, progress=True, log=print):
         raise ValueError(f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out")
 
     model = build_model(config["model"])
+    config = {**config, "loss": config["loss"] or cli.DEFAULT_LOSS.get(config["model"], "categorical_crossentropy")}
     (xtr, ytr), (xte, yte) = load_data(config["dataset"], config["limit"], config["seed"], standardize=False)
-    xtr, xte = fit_input(xtr, model, background=0.0), fit_input(xte, model, background=0.0)
+    if config["model"] in cli.MODELS:        # the inputs and targets python -m core.train makes (cli.examples)
+        (xtr, ytr), (xte, yte) = cli.examples(config["model"], xtr, ytr), cli.examples(config["model"], xte, yte)
+        ytr, yte = (y.astype(np.int32) if y.dtype.kind == "i" else y for y in (ytr, yte))
+    else:
+        xtr, xte = fit_input(xtr, model, background=0.0), fit_input(xte, model, background=0.0)
     # standardized steps when the first layer can take the standardization back on saving (cli.can_fold)
     standardization = (datasets.MNIST_MEAN, datasets.MNIST_STD) if cli.can_fold(model) else None
     if standardization is not None:
@@ -232,6 +237,10 @@ def train(config, progress=True, log=print):
     devices = jax.devices()
     mesh = parallel.data_mesh(devices) if len(devices) > 1 else None
     jm = compiled.compile(model, optimizer=opt, loss=config["loss"], mesh=mesh)
+    try:                    # a loss that does not fit the model's targets, said before anything is compiled
+        model.evaluate(model.init(0), xtr[:2], ytr[:2], loss=config["loss"])
+    except ValueError as e:
+        raise ValueError(f"--loss {config['loss']} does not fit --model {config['model']}: {e}") from None
     settings = {k: config[k] for k in SAME_ON_RESUME}
 
     if have_checkpoint:
@@ -280,19 +289,18 @@ def train(config, progress=True, log=print):
                 raise FloatingPointError(f"{step.diverged_message(float(losses[bad]), where)}; try a smaller --lr; "
                                          f"{kept}")
             params, opt_state = new_params, new_state
-            test_loss, test_acc = jm.evaluate(params, xte, yte, batch_size=min(1000, len(xte)))
-            record = {"epoch": epoch + 1, "loss": float(losses.mean()), "test_loss": test_loss,
-                      "test_accuracy": test_acc, "seconds": round(seconds, 3),
-                      "images_per_s": round(per_epoch / seconds, 1)}
+            test = jm.evaluate(params, xte, yte, batch_size=min(1000, len(xte)), return_dict=True)
+            record = {"epoch": epoch + 1, "loss": float(losses.mean()), **{f"test_{k}": v for k, v in test.items()},
+                      "seconds": round(seconds, 3), "images_per_s": round(per_epoch / seconds, 1)}
             history.append(record)
             if jax.process_index() == 0:             # one writer when many hosts train together
                 save_checkpoint(out, params, opt_state, epoch + 1, history, settings)
                 write_outputs(out, model, params, history, config, standardization)
             if bar is not None:
                 bar.update(per_epoch)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{record['loss']:.4f}", test_acc=f"{test_acc:.4f}")
-            log(f"epoch {epoch + 1}/{config['epochs']}: loss {record['loss']:.4f}, test loss {test_loss:.4f}, "
-                f"test accuracy {test_acc:.4f}, {record['images_per_s']:,.0f} img/s ({seconds:.2f} s)")
+                bar.set_postfix(epoch=epoch + 1, loss=f"{record['loss']:.4f}", test_loss=f"{test['loss']:.4f}")
+            log(f"epoch {epoch + 1}/{config['epochs']}: loss {record['loss']:.4f}, {cli.describe(test, 'test ')}, "
+                f"{record['images_per_s']:,.0f} img/s ({seconds:.2f} s)")
     finally:
         if bar is not None:
             bar.close()
@@ -314,7 +322,8 @@ def parse_args(argv=None):
                    help="for sgd, rmsprop, momentum and nesterov")
     p.add_argument("--weight-decay", type=cli.nonnegative_float, default=None,
                    help="decoupled weight decay (Keras 3's weight_decay): each step, w -= lr * WD * w")
-    p.add_argument("--loss", default="categorical_crossentropy", choices=["categorical_crossentropy", "mse", "focal"])
+    p.add_argument("--loss", default=None, choices=["categorical_crossentropy", "mse", "focal"],
+                   help="default: mse for the autoencoder, categorical_crossentropy for the others")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=cli.positive_int, default=None,
                    help="use only the first N training images (smoke runs)")
