@@ -3,11 +3,14 @@
     python -m core.train --model lenet5 --dataset mnist --epochs 1 --batch-size 64 --optimizer adam \
         --lr 1e-3 --out weights.npz [--loss categorical_crossentropy|mse|focal] [--seed 0] [--limit N] \
         [--lr-schedule cosine|constant] [--weight-decay WD] [--no-standardize]
+    python -m core.train --model autoencoder|segmenter ...
 
 Reads top to bottom like nanoGPT's train.py: options, data, model, training loop (model.fit with a tqdm
-progress bar fed by a callback), per-epoch test accuracy, save, final test accuracy. The file it writes
+progress bar fed by a callback), per-epoch test metrics, save, the final test metric. The file it writes
 opens in the playground with core.models.load and takes the same inputs as everything else there:
-pad_to_32 images, pixels in [0, 1].
+pixels in [0, 1] (LeNet-5's padded to 32x32 as pad_to_32 does). --model autoencoder (digits -> the same
+digits: reconstruction MSE) and --model segmenter (a class per pixel: pixel accuracy, mean IoU) train the
+models core.jax.train does, on the same examples (core/cli.py), so their files are interchangeable.
 
 Training sees standardized pixels, (x - mean) / std with the training set's statistics: a better-conditioned
 problem (LeNet-5, Adam 1e-3, batch 64, MNIST, seed 0: 98.2% test accuracy after one epoch instead of 97.3%).
