@@ -49,7 +49,9 @@ def page_texts(python):
 def header_html(lang, t):
     """Title, subtitle, the language switch (this language active) and the tab strip (the first tab active)."""
     e = html.escape
-    span = lambda text, active: f'<span class="active">{e(text)}</span>' if active else f"<span>{e(text)}</span>"  # noqa: E731
+
+    def span(text, active):
+        return f'<span class="active">{e(text)}</span>' if active else f"<span>{e(text)}</span>"
     switch = "".join(span(label, code == lang) for code, label in t["switch"])
     tabs = "".join(span(name, i == 0) for i, name in enumerate(t["tabs"]))
     return (f'<div class="fv-lang" lang="{lang}"><header class="first-view-header"><div>'
