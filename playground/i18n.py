@@ -79,14 +79,17 @@ STRINGS = {
         "opt_step": "The step each weight took last",
         "reg_intro": "With only a few hundred training digits LeNet-5 (61,706 weights) can memorise them: its "
                      "accuracy on them reaches 100% while the test accuracy stays behind. Regularization narrows "
-                     "that gap: dropout switches random units off while training; weight decay keeps the weights "
-                     "small. The same network from the same seed, on the same batches, three times.",
+                     "that gap: dropout switches random units off while training; weight decay and L2 keep the "
+                     "weights small (decay shrinks them at each step; L2 adds l2·Σw² to the loss). The same network "
+                     "from the same seed, on the same batches, four times.",
         "reg_rate": "Dropout rate",
         "reg_place": "Dropout goes",
         "reg_after_s4": "after S4 (pooled features)",
         "reg_after_flatten": "after flatten (before F6)",
         "reg_after_f6": "after F6 (before the output)",
         "reg_weight_decay": "Weight decay (AdamW)",
+        "reg_l2_factor": "L2 factor (kernel_regularizer)",
+        "reg_l2": "L2",
         "reg_curves_title": "Accuracy on the training digits (solid) and on test digits (dashed)",
         "reg_plain": "no regularization",
         "reg_dropout": "dropout",
@@ -95,7 +98,7 @@ STRINGS = {
         "reg_train_acc": "training accuracy",
         "reg_test_acc": "test accuracy",
         "reg_gap": "gap",
-        "reg_gaps_empty": "Start to train the three runs and measure the gap.",
+        "reg_gaps_empty": "Start to train the four runs and measure the gap.",
         "bp_intro": "Backpropagation is how a CNN learns its filters: the loss's gradient is passed from the output "
                     "back to the input, layer by layer (the chain rule), and every weight moves against its own "
                     "gradient. Here is a network small enough to read whole, every number on hover.",
@@ -567,14 +570,16 @@ STRINGS = {
         "opt_step": "가중치마다 마지막 보폭",
         "reg_intro": "학습 숫자가 몇백 장뿐이면 LeNet-5(가중치 61,706개)는 그것을 외워 버립니다: 학습 숫자의 정확도는 "
                      "100%가 되지만 시험 정확도는 뒤처집니다. 규제는 그 차이를 줄입니다: 드롭아웃은 학습하는 동안 "
-                     "무작위로 노드를 끄고, 가중치 감쇠는 가중치를 작게 유지합니다. 같은 시드의 같은 신경망을 같은 "
-                     "배치로 세 번 학습합니다.",
+                     "무작위로 노드를 끄고, 가중치 감쇠와 L2는 가중치를 작게 유지합니다 (감쇠는 단계마다 가중치를 "
+                     "줄이고, L2는 손실에 l2·Σw²를 더합니다). 같은 시드의 같은 신경망을 같은 배치로 네 번 학습합니다.",
         "reg_rate": "드롭아웃 비율",
         "reg_place": "드롭아웃 위치",
         "reg_after_s4": "S4 뒤 (풀링한 특징)",
         "reg_after_flatten": "flatten 뒤 (F6 앞)",
         "reg_after_f6": "F6 뒤 (출력층 앞)",
         "reg_weight_decay": "가중치 감쇠 (AdamW)",
+        "reg_l2_factor": "L2 계수 (kernel_regularizer)",
+        "reg_l2": "L2",
         "reg_curves_title": "학습 숫자의 정확도(실선)와 시험 숫자의 정확도(점선)",
         "reg_plain": "규제 없음",
         "reg_dropout": "드롭아웃",
@@ -583,7 +588,7 @@ STRINGS = {
         "reg_train_acc": "학습 정확도",
         "reg_test_acc": "시험 정확도",
         "reg_gap": "차이",
-        "reg_gaps_empty": "시작을 눌러 세 실행을 학습하고 차이를 재 보세요.",
+        "reg_gaps_empty": "시작을 눌러 네 실행을 학습하고 차이를 재 보세요.",
         "bp_intro": "역전파는 CNN이 필터를 배우는 방법입니다: 손실의 기울기를 출력에서 입력 쪽으로 층마다 넘기고(연쇄 "
                     "법칙), 모든 가중치가 자기 기울기의 반대 방향으로 움직입니다. 전부 읽을 수 있을 만큼 작은 "
                     "신경망이며, 마우스를 올리면 숫자가 보입니다.",

@@ -1,12 +1,13 @@
 """Regularization lab (규제): overfitting made visible, and what dropout and weight decay do about it.
 
 Storyboard:
-1. `settings_view`: a few hundred training digits, the epochs, dropout's rate and where it goes in LeNet-5, and the
-   weight decay (Keras 3's decoupled `weight_decay=` on the optimizer, AdamW).
-2. `run_view`: start / pause / stop: the same LeNet-5 from the same seed trained three times on the same batches:
-   as it is, with dropout, with weight decay.
-3. `curves_view`: accuracy on the training digits and on test digits after every few epochs, the three runs
-   overlaid: without regularization the two curves part (the network memorises its few digits).
+1. `settings_view`: a few hundred training digits, the epochs, dropout's rate and where it goes in LeNet-5, the
+   weight decay (Keras 3's decoupled `weight_decay=` on the optimizer, AdamW) and the L2 factor (Keras'
+   `kernel_regularizer=regularizers.L2(l2)` on every Conv2D and Dense: l2 * sum(w^2) added to the loss).
+2. The run buttons: the same LeNet-5 from the same seed trained four times on the same batches: as it is, with
+   dropout, with weight decay, with L2.
+3. `curves_view`: accuracy on the training digits and on test digits after every few epochs, the runs overlaid:
+   without regularization the two curves part (the network memorises its few digits).
    `gap_view`: the gap between training and test accuracy, measured for each run.
 
 The runs are one playground.race.Race; the architectures are the studio's text (studio_arch) with a Dropout line
@@ -23,25 +24,27 @@ from bokeh.plotting import figure
 from core import datasets, models, optimizers
 from . import i18n, race, studio, studio_arch, training, urlstate
 
-RUNS = ("plain", "dropout", "decay")
-COLOURS = {"plain": "#7f7f7f", "dropout": "#1f77b4", "decay": "#d62728"}
+RUNS = ("plain", "dropout", "decay", "l2")
+COLOURS = {"plain": "#7f7f7f", "dropout": "#1f77b4", "decay": "#d62728", "l2": "#2ca02c"}
 # Where dropout may go: after this layer of LeNet-5 (the studio's lines), with its label's i18n key.
 PLACES = {"S4": "reg_after_s4", "flatten": "reg_after_flatten", "F6": "reg_after_f6"}
 LEARNING_RATE = 2e-3                 # Adam (AdamW with weight decay), as the studio trains
 BATCH_SIZE = 32
 TEST_SIZE = 500                      # class-balanced test digits measured during training
-EVALS_PER_RUN = 10                   # points on each accuracy curve
+EVALS_PER_RUN = 10                   # points on each accuracy curve (at most one per epoch)
 SEED = 0
-# 300 digits x 30 epochs x 3 runs = 27,000 images: about half a minute in the browser, and the curves part.
+# 300 digits x 30 epochs x 4 runs = 36,000 images: well under a minute in the browser, and the curves part.
 CHECKS = {"train_size": lambda n, v: urlstate.number(n, v, 50, 5000, integer=True),
           "epochs": lambda n, v: urlstate.number(n, v, 1, 200, integer=True),
           "rate": lambda n, v: urlstate.number(n, v, 0, 0.9),
           "place": lambda n, v: urlstate.choice(n, v, tuple(PLACES)),
-          "weight_decay": lambda n, v: urlstate.number(n, v, 0, 100)}
+          "weight_decay": lambda n, v: urlstate.number(n, v, 0, 100),
+          "l2": lambda n, v: urlstate.number(n, v, 0, 1)}
 
 
 def initial_state():
-    return {"settings": {"train_size": 300, "epochs": 30, "rate": 0.5, "place": "F6", "weight_decay": 0.5},
+    return {"settings": {"train_size": 300, "epochs": 30, "rate": 0.5, "place": "F6", "weight_decay": 0.5,
+                         "l2": 1e-3},
             "race": None, "message": None}
 
 
@@ -55,9 +58,20 @@ def dropout_model(rate, place):
     return studio_arch.parse("\n".join(lines[:at] + [f'Dropout({rate}, name="dropout")'] + lines[at:]))
 
 
+def l2_model(l2):
+    """LeNet-5 with kernel_regularizer=regularizers.L2(l2) on every Conv2D and Dense: its architecture as plain
+    data (get_config), each kernel's regularizer set, built again (core.models.from_config)."""
+    config = models.lenet5().get_config()
+    for spec in config["layers"]:
+        if "kernel_regularizer" in spec["config"]:
+            spec["config"]["kernel_regularizer"] = {"l2": l2}
+    return models.from_config(config)
+
+
 def make_race(data, settings):
-    """The three runs over the same train_size digits from one seed: plain LeNet-5 with Adam, LeNet-5 with dropout,
-    LeNet-5 with AdamW's decoupled weight decay; each measured on its training digits and TEST_SIZE test digits."""
+    """The four runs over the same train_size digits from one seed: plain LeNet-5 with Adam, with dropout, with
+    AdamW's decoupled weight decay, with L2 kernel regularizers; each measured on its training digits and
+    TEST_SIZE test digits."""
     s = settings
     x, y = datasets.class_balanced_subset(data["x_train"], data["y_train"], s["train_size"], seed=SEED)
     xt, yt = datasets.class_balanced_subset(data["x_test"], data["y_test"], TEST_SIZE, seed=SEED)
@@ -69,9 +83,11 @@ def make_race(data, settings):
              "dropout": race.lane(dropout_model(s["rate"], s["place"]), params, optimizers.Adam(LEARNING_RATE),
                                   x, y, seed=SEED, evals=evals),
              "decay": race.lane(plain, params, optimizers.Adam(LEARNING_RATE, weight_decay=s["weight_decay"]),
-                                x, y, seed=SEED, evals=evals)}
+                                x, y, seed=SEED, evals=evals),
+             "l2": race.lane(l2_model(s["l2"]), params, optimizers.Adam(LEARNING_RATE), x, y, seed=SEED,
+                             evals=evals)}
     images = s["train_size"] * s["epochs"]
-    return race.Race(lanes, images, BATCH_SIZE, eval_every=max(BATCH_SIZE, images // EVALS_PER_RUN))
+    return race.Race(lanes, images, BATCH_SIZE, eval_every=max(s["train_size"], images // EVALS_PER_RUN))
 
 
 def gaps(rc):
@@ -86,7 +102,8 @@ def gaps(rc):
 # ---------------------------------------------------------------- views
 
 def settings_view(state, t, configure):
-    """Training digits, epochs, dropout rate and place, weight decay (configure(**setting) on each edit)."""
+    """Training digits, epochs, dropout rate and place, weight decay, L2 factor (configure(**setting) on each
+    edit)."""
     s = state["settings"]
     w = {"train_size": pn.widgets.IntInput(label=t("train_size"), value=s["train_size"], start=50, end=5000,
                                            step=100, width=130, css_classes=["reg-train-size"]),
@@ -98,7 +115,9 @@ def settings_view(state, t, configure):
                                     options={t(key): place for place, key in PLACES.items()},
                                     css_classes=["reg-place"]),
          "weight_decay": pn.widgets.FloatInput(label=t("reg_weight_decay"), value=s["weight_decay"], step=0.1,
-                                               start=0, width=150, css_classes=["reg-weight-decay"])}
+                                               start=0, width=150, css_classes=["reg-weight-decay"]),
+         "l2": pn.widgets.FloatInput(label=t("reg_l2_factor"), value=s["l2"], step=1e-3, start=0, width=150,
+                                     format="0.[00000]", css_classes=["reg-l2"])}
     for key, widget in w.items():
         widget.param.watch(lambda e, key=key: configure(**{key: e.new}), "value")
 
@@ -107,12 +126,13 @@ def settings_view(state, t, configure):
             if widget.value != state["settings"][key]:
                 widget.value = state["settings"][key]
 
-    panel = pn.Column(pn.Row(w["train_size"], w["epochs"]), pn.Row(w["rate"], w["place"]), w["weight_decay"])
+    panel = pn.Column(pn.Row(w["train_size"], w["epochs"]), pn.Row(w["rate"], w["place"]),
+                      pn.Row(w["weight_decay"], w["l2"]))
     return types.SimpleNamespace(panel=panel, widgets=w, sync=sync)
 
 
 def curves_view(state, t):
-    """Training accuracy (solid) and test accuracy (dashed) of the three runs against images seen."""
+    """Training accuracy (solid) and test accuracy (dashed) of the runs against images seen."""
     fig = figure(title=t("reg_curves_title"), width=560, height=320, x_axis_label=t("x_images"),
                  y_axis_label=t("curve_acc"), y_range=Range1d(0, 1.02), tools="pan,wheel_zoom,reset,hover",
                  name="reg-curves", css_classes=["reg-curves"])

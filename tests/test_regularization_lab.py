@@ -1,5 +1,5 @@
-"""The regularization lab (playground/regularization_lab.py) without a browser: three runs of one LeNet-5 from one
-seed on the same batches (plain, dropout, weight decay), their training and test accuracy as core measures them,
+"""The regularization lab (playground/regularization_lab.py) without a browser: four runs of one LeNet-5 from one
+seed on the same batches (plain, dropout, weight decay, L2), their training and test accuracy as core measures them,
 and the gap between them."""
 import numpy as np
 import pytest
@@ -38,7 +38,17 @@ def test_dropout_goes_where_asked_and_keeps_lenets_weights(place, after):
         {k: {w: a.shape for w, a in v.items()} for k, v in reference.items()}
 
 
-def test_three_runs_from_one_seed_on_the_same_batches_measured_by_core(lab, data):
+def test_l2_puts_keras_kernel_regularizer_on_every_kernel():
+    model = regularization_lab.l2_model(0.002)
+    kernels = [l for l in model.layers if l.kind in ("Conv2D", "Dense")]
+    assert [l.name for l in kernels] == ["C1", "C3", "C5", "F6", "OUTPUT"]
+    assert all(l.kernel_regularizer.get_config() == {"l1": 0.0, "l2": 0.002} for l in kernels)
+    params = model.init(seed=0)
+    assert model.penalty(params) == pytest.approx(0.002 * sum(float((params[l.name]["kernel"].astype(np.float64)
+                                                                       ** 2).sum()) for l in kernels), rel=1e-5)
+
+
+def test_four_runs_from_one_seed_on_the_same_batches_measured_by_core(lab, data):
     rc = run(lab)
     assert rc.status == "done" and set(rc.lanes) == set(regularization_lab.RUNS)
     plain = rc.lanes["plain"]
@@ -58,12 +68,14 @@ def test_three_runs_from_one_seed_on_the_same_batches_measured_by_core(lab, data
     assert type(rc.lanes["decay"]["optimizer"]).__name__ == "Adam" and rc.lanes["decay"]["optimizer"].weight_decay
 
 
-def test_without_decay_the_decay_run_is_the_plain_run_exactly(lab):
-    """The same seed and the same batches: with weight_decay 0 the two runs cannot differ by a single bit."""
+def test_without_decay_or_l2_those_runs_are_the_plain_run_exactly(lab):
+    """The same seed and the same batches: with weight_decay 0 and l2 0 the runs cannot differ by a single bit."""
     lab.widgets["weight_decay"].value = 0.0
+    lab.widgets["l2"].value = 0.0
     rc = run(lab)
-    for w in ("kernel", "bias"):
-        np.testing.assert_array_equal(rc.lanes["decay"]["params"]["C1"][w], rc.lanes["plain"]["params"]["C1"][w])
+    for run_name in ("decay", "l2"):
+        for w in ("kernel", "bias"):
+            np.testing.assert_array_equal(rc.lanes[run_name]["params"]["C1"][w], rc.lanes["plain"]["params"]["C1"][w])
     assert not np.array_equal(rc.lanes["dropout"]["params"]["C1"]["kernel"], rc.lanes["plain"]["params"]["C1"]["kernel"])
 
 
@@ -82,9 +94,10 @@ def test_url_state_round_trips_and_hostile_links_keep_the_settings(data):
     lab.widgets["place"].value = "flatten"
     lab.widgets["rate"].value = 0.3
     lab.widgets["weight_decay"].value = 1.5
+    lab.widgets["l2"].value = 0.004
     saved = lab.url_state()
     fresh = regularization_lab.build(regularization_lab.initial_state(), "ko", data=data, autorun=False)
     assert fresh.restore(saved) == [] and fresh.url_state() == saved
     assert fresh.widgets["place"].value == "flatten"
-    for hostile in ({"place": "C9"}, {"rate": 2}, {"epochs": -1}, {"weight_decay": "lots"}, {"x": 1}, 3):
+    for hostile in ({"place": "C9"}, {"rate": 2}, {"epochs": -1}, {"weight_decay": "lots"}, {"l2": 1e9}, {"x": 1}, 3):
         assert fresh.restore(hostile) and fresh.url_state() == saved
