@@ -115,3 +115,43 @@ def c1_against_designed(kernel):
         found.append({"name": name, "sign": sign, "distance": distance,
                       "kernel": sign * filters.start_kernel(name, kernel.shape[0])})
     return found
+
+
+# ---------------------------------------------------------------- an autoencoder's code, segmentation's IoU
+
+def code_space(model, params, x, code_layer="code"):
+    """Where x (N, *input_shape) lands in an autoencoder's code: {"codes": (N, code size), "low", "high": a range
+    for each unit (code size,), "pixels": numbers in an input, "size": numbers in a code, "ratio": pixels / size}.
+
+    The range is the unit's smallest to largest value over x, widened by a quarter of that span each side (a moved
+    point may leave where the digits are), at least 0.5 each side of a unit that never changes. The code is the
+    output of the layer `code_layer` (models.autoencoder's "code")."""
+    codes = models.encoder_of(model, code_layer).apply(params, x)
+    codes = codes.reshape(len(codes), -1)
+    low, high = codes.min(axis=0), codes.max(axis=0)
+    pad = np.maximum(0.25 * (high - low), 0.5 * (high == low))
+    pixels = int(np.prod(model.input_shape))
+    return {"codes": codes, "low": low - pad, "high": high + pad, "pixels": pixels, "size": codes.shape[1],
+            "ratio": pixels / codes.shape[1]}
+
+
+def decode(model, params, code, moves=None, code_layer="code"):
+    """The autoencoder's output (*output_shape) for one code (code size,) with some units moved: moves {unit: value}
+    sets code[unit] = value first, so a point moved in code space can be seen decoded."""
+    decoder = models.decoder_of(model, code_layer)
+    code = np.array(code, dtype=np.float32).reshape(1, *decoder.input_shape)
+    flat = code.reshape(-1)
+    for unit, value in (moves or {}).items():
+        if not 0 <= int(unit) < flat.size:
+            raise ValueError(f"compare.decode: the code has units 0..{flat.size - 1}, got unit {unit}")
+        flat[int(unit)] = value
+    return decoder.apply(params, code)[0]
+
+
+def digit_iou(masks, logits, classes=11):
+    """IoU per class of per-pixel predictions (logits (N, H, W, classes) against masks (N, H, W)) and the mean over
+    the digit classes 1.. (the background, class 0, left out: it is most of every image and easy):
+    {"per_class": (classes,) with NaN for a class neither present nor predicted, "mean_digits": float}."""
+    per_class, _ = metrics.iou(masks, logits, classes)
+    digits = per_class[1:][~np.isnan(per_class[1:])]
+    return {"per_class": per_class, "mean_digits": float(digits.mean()) if digits.size else float("nan")}

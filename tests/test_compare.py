@@ -139,3 +139,56 @@ def test_c1_against_designed_names_each_filters_nearest_kernel():
     assert filters.kernel_distance(found[1]["kernel"], kernel[:, :, 0, 1]) < 1e-5
     with pytest.raises(ValueError, match="first-layer kernel"):
         compare.c1_against_designed(np.ones((5, 5, 6, 16)))
+
+
+# ---------------------------------------------------------------- an autoencoder's code, segmentation's IoU
+
+@pytest.fixture(scope="module")
+def autoencoder():
+    model = models.autoencoder(code_size=3)
+    x = np.random.default_rng(0).random((6, 28, 28, 1), dtype=np.float32)
+    return model, model.init(seed=0), x
+
+
+def test_code_space_is_where_the_encoder_puts_the_digits(autoencoder):
+    model, params, x = autoencoder
+    space = compare.code_space(model, params, x)
+    codes = models.encoder_of(model).apply(params, x)
+    assert np.array_equal(space["codes"], codes) and space["codes"].shape == (6, 3)
+    assert (space["low"] < codes.min(axis=0)).all() and (space["high"] > codes.max(axis=0)).all()
+    span = codes.max(axis=0) - codes.min(axis=0)
+    np.testing.assert_allclose(space["high"] - space["low"], 1.5 * span, rtol=1e-5)
+    assert (space["pixels"], space["size"], space["ratio"]) == (784, 3, 784 / 3)
+    still = dict(params, code={"kernel": np.zeros_like(params["code"]["kernel"]), "bias": params["code"]["bias"]})
+    flat = compare.code_space(model, still, x)                                    # a unit that never moves
+    np.testing.assert_allclose(flat["high"] - flat["low"], 1.0)
+
+
+def test_decode_gives_the_models_output_and_moved_units_change_it(autoencoder):
+    model, params, x = autoencoder
+    code = compare.code_space(model, params, x)["codes"][2]
+    np.testing.assert_allclose(compare.decode(model, params, code), model.apply(params, x[2:3])[0], atol=1e-6)
+    moved = compare.decode(model, params, code, {1: code[1] + 5.0})
+    assert moved.shape == (28, 28, 1) and not np.allclose(moved, compare.decode(model, params, code))
+    changed = code.copy()
+    changed[1] += 5.0
+    np.testing.assert_allclose(moved, compare.decode(model, params, changed), atol=1e-6)
+    assert code[1] != changed[1]                                                  # the caller's code is kept
+    with pytest.raises(ValueError, match="units 0..2"):
+        compare.decode(model, params, code, {3: 1.0})
+
+
+def test_digit_iou_leaves_the_background_out_of_the_mean():
+    masks = np.zeros((1, 4, 4), np.int64)
+    masks[0, 0, :] = 4                                   # class 4 on four pixels
+    masks[0, 3, 0] = 2                                   # class 2 on one
+    logits = np.zeros((1, 4, 4, 11), np.float32)
+    logits[..., 0] = 1                                   # background everywhere...
+    logits[0, 0, :2, 4] = 5                              # ...but two of class 4's pixels
+    logits[0, 1, 0, 4] = 5                               # and one background pixel called 4
+    logits[0, 3, 0, 2] = 5                               # class 2 right
+    found = compare.digit_iou(masks, logits)
+    assert found["per_class"][4] == pytest.approx(2 / 5) and found["per_class"][2] == 1
+    assert np.isnan(found["per_class"][7]) and found["per_class"][0] == pytest.approx(10 / 13)
+    assert found["mean_digits"] == pytest.approx((2 / 5 + 1) / 2)
+    assert np.isnan(compare.digit_iou(np.zeros((1, 2, 2), np.int64), np.zeros((1, 2, 2, 11)))["mean_digits"])
