@@ -22,10 +22,10 @@ import numpy as np
 import panel as pn
 
 from core import datasets
-from . import i18n, networks_filters, networks_mlp, networks_run, networks_views, training
+from . import i18n, networks_ae, networks_filters, networks_mlp, networks_run, networks_seg, networks_views, training
 from .studio import DATA_RETRY_MS, TICK_MS, TICK_S, YIELD_S
 
-SECTIONS = (("mlp", networks_mlp), ("filters", networks_filters))
+SECTIONS = (("mlp", networks_mlp), ("filters", networks_filters), ("ae", networks_ae), ("seg", networks_seg))
 
 
 # ---------------------------------------------------------------- the data every section draws from

@@ -84,12 +84,13 @@ class Experiment:
 
 def new_run(model, params, x, y, loss="categorical_crossentropy", learning_rate=1e-3, batch_size=32, seed=0):
     """What one model's training carries between batches: the model, its params (and the last good ones), Adam's
-    state, the data, the divergence limit, and the training curve {"images", "loss"} (a point per LOG_EVERY batches).
+    state, the data, the divergence limit, images seen and seconds spent training, and the training curve
+    {"images", "loss"} (a point per LOG_EVERY batches).
     """
     opt = optimizers.Adam(learning_rate)
     return {"model": model, "params": params, "good": params, "opt": opt, "state": opt.init(model.trainable_params(params)),
             "loss_fn": losses.get(loss), "x": x, "y": y, "batch_size": int(batch_size), "lr": learning_rate,
-            "rng": np.random.default_rng(seed), "limit": None, "seen": 0, "epochs": 0,
+            "rng": np.random.default_rng(seed), "limit": None, "seen": 0, "seconds": 0.0, "epochs": 0,
             "curve": {"images": [], "loss": []}, "pending": []}
 
 
@@ -101,6 +102,7 @@ def epoch(run):
     order = run["rng"].permutation(n)
     for i in range(math.ceil(n / bs)):
         idx = order[i * bs:(i + 1) * bs]
+        start = time.perf_counter()
         try:
             params, run["state"], batch = step.train_step(run["model"], run["opt"], run["loss_fn"], run["params"],
                                                           run["state"], run["x"][idx], run["y"][idx], run["rng"],
@@ -115,6 +117,7 @@ def epoch(run):
         run["good"], run["params"] = run["params"], params      # the old params' loss passed the check
         run["limit"] = step.loss_limit(batch["loss"], run["limit"])
         run["seen"] += batch["count"]
+        run["seconds"] += time.perf_counter() - start         # training time alone: what the targets count
         run["pending"].append(batch["loss"])
         if len(run["pending"]) == LOG_EVERY or i == math.ceil(n / bs) - 1:
             run["curve"]["images"].append(run["seen"])
@@ -124,6 +127,22 @@ def epoch(run):
     if not step.all_finite(run["params"]):                      # the last update is only good once shown finite
         run["params"] = run["good"]
     run["epochs"] += 1
+
+
+def epochs_measured(run, name, epochs, every, measure, results):
+    """`epochs` epochs of run, a yield per batch, calling measure() once every `every` images and after the last
+    batch (measure: a core evaluation that appends to results). results["stage"] says which epoch of the model
+    `name` (i18n model_<name>) is on."""
+    due = run["seen"] + every
+    for e in range(epochs):
+        results["stage"] = ("nets_stage_train", {"model": name, "epoch": e + 1, "epochs": epochs})
+        for _ in epoch(run):
+            if run["seen"] >= due:
+                measure()
+                due = run["seen"] + every
+            yield
+    measure()
+    results["stage"] = ("nets_stage_done", {})
 
 
 # ---------------------------------------------------------------- settings: what a section takes, checked once

@@ -40,7 +40,7 @@ def settings_view(section, t, labels, options=None, widths=None):
             w[name] = pn.widgets.Select(label=label, value=value, width=width, css_classes=css,
                                         options={t(options[o]): o for o in spec[2]})
         else:   # one Select per position of the list
-            w[name] = [pn.widgets.Select(label=f"{label} {i + 1}", value=v, width=width, css_classes=css,
+            w[name] = [pn.widgets.Select(label=f"{label} {i + 1}", value=v, width=180, css_classes=css,
                                          options={t(options[o]): o for o in spec[2]}) for i, v in enumerate(value)]
 
     def changed(name, value):

@@ -207,3 +207,46 @@ def test_the_tab_is_a_room_of_the_page_and_a_language_switch_takes_a_run_over(ra
     assert exp.status == "running" and "학습 중" in page.networks.views["mlp"].run.status.object
     page.networks.close()
     exp.stop()
+
+
+def test_the_autoencoder_reconstructs_and_decodes_a_moved_code(page):
+    view = settle(page, "ae", code_size=4, train_size=200, epochs=1)
+    res = view.section.experiment.results
+    model, params = res["model"], res["params"]
+    assert view.section.experiment.status == "done"
+    assert [r["output_shape"] for r in model.layer_table() if r["name"] == "code"] == [(4,)]
+    xt = res["xt"]
+    test = view.results.sources["test"].data
+    assert test["x"] == [200] and test["y"] == [model.evaluate(params, xt, xt, loss="mse")] and test["seconds"][0] > 0
+    np.testing.assert_array_equal(res["shown"], model.apply(params, xt[:networks.networks_ae.SHOWN]))
+    assert "4 numbers for 784 pixels (196 times fewer)" in view.results.code.size.object
+    w = view.results.widgets
+    w["digit"].value = 3
+    code = compare.code_space(model, params, xt)["codes"][3]
+    assert w["value_a"].value == pytest.approx(code[0]) and w["value_b"].value == pytest.approx(code[1])
+    w["unit_b"].value = 2
+    w["value_b"].value = w["value_b"].end
+    shown = view.results.sources["decoded"].data["image"][0]
+    want = compare.decode(model, params, code, {0: w["value_a"].value, 2: w["value_b"].end})[..., 0]
+    np.testing.assert_allclose(shown, want, atol=1e-6)
+
+
+def test_segmentation_shows_masks_and_the_iou_core_measured(page):
+    view = settle(page, "seg", train_size=100, epochs=1)
+    res = view.section.experiment.results
+    run = res["run"]
+    xt, mt = networks.networks_seg.masked_data(page.data, "single", "test", networks.networks_seg.TEST_SIZE)
+    found = compare.digit_iou(mt, run["model"].predict(run["params"], xt))
+    mean = view.results.sources["mean"].data
+    assert mean["x"] == [100] and np.allclose(mean["y"], [found["mean_digits"]], equal_nan=True)
+    np.testing.assert_array_equal(np.nan_to_num(res["per_class"]), view.results.sources["iou"].data["iou"])
+    masks = view.results.sources["masks"].data["image"][0]
+    assert masks.shape == (2 * 28 + 1, 4 * 28 + 3)                       # true masks over predicted ones
+    np.testing.assert_array_equal(masks[:28, :28], mt[0])
+
+
+def test_segmentation_of_two_digit_canvases_works_at_56x56(page):
+    view = settle(page, "seg", variant="pairs", train_size=40, epochs=1)
+    assert view.section.experiment.status == "done"
+    assert view.section.experiment.results["run"]["model"].input_shape == (56, 56, 1)
+    assert view.results.sources["masks"].data["image"][0].shape == (2 * 56 + 1, 4 * 56 + 3)
