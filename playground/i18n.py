@@ -378,6 +378,34 @@ STRINGS = {
         "nets_filters_tiles": "C1's filters",
         "nets_filters_rows": "Rows: where the filters started; after training; the designed kernel nearest to each.",
         "nets_filters_empty": "Start to train and compare the filters.",
+        "model_ae": "autoencoder", "model_seg": "segmentation network",
+        "nets_ae_title": "Autoencoder: the output is the input",
+        "nets_ae_intro": "An autoencoder learns without labels to give back its input through a narrow code: the "
+                         "encoder squeezes the digit into a few numbers, the decoder paints it again from them. The "
+                         "loss is the mean squared error between the image and its reconstruction.",
+        "nets_ae_code_size": "Code size (numbers)",
+        "nets_ae_loss_title": "Reconstruction loss",
+        "nets_ae_mse": "mean squared error per pixel",
+        "nets_ae_pairs": "Test digits (top) and their reconstructions (bottom)",
+        "nets_ae_code": "The code: {size} numbers for {pixels} pixels ({ratio:.0f} times fewer). Move a digit's code "
+                        "in two of its units and see what the decoder makes of it:",
+        "nets_ae_empty": "Start to train; the code appears after the first test.",
+        "nets_ae_digit": "Test digit #",
+        "nets_ae_unit": "Code unit {which}",
+        "nets_ae_value": "Value of unit {which}",
+        "nets_ae_decoded": "Decoded",
+        "nets_seg_title": "Segmentation: a class for every pixel",
+        "nets_seg_intro": "A segmentation network labels each pixel, here the background or the digit it belongs "
+                          "to. The masks come from the MNIST digits themselves (the ink brighter than half white). "
+                          "An encoder-decoder: poolings see the whole digit, transposed convolutions grow the map "
+                          "back, skip connections bring the detail.",
+        "nets_seg_variant": "Images",
+        "nets_seg_single": "one digit, 28×28", "nets_seg_pairs": "two digits, 56×56",
+        "nets_seg_inputs": "Test images",
+        "nets_seg_masks": "True masks (top), predicted (bottom)",
+        "nets_seg_iou_title": "IoU per class (intersection over union)",
+        "nets_seg_mean_title": "Mean IoU over the digit classes",
+        "nets_seg_mean": "mean IoU (digits)",
         # story and settings in the URL (U-story: playground/story.py, playground/urlstate.py, app.py)
         "tab_story": "Story",
         "url_copy": "Copy link",
@@ -856,6 +884,33 @@ STRINGS = {
         "nets_filters_tiles": "C1의 필터",
         "nets_filters_rows": "줄: 필터의 시작; 학습 뒤; 각 필터와 가장 가까운 설계 필터.",
         "nets_filters_empty": "시작을 눌러 학습하고 필터를 비교하세요.",
+        "model_ae": "오토인코더", "model_seg": "영상 분할 신경망",
+        "nets_ae_title": "오토인코더: 입력과 출력이 같은 신경망",
+        "nets_ae_intro": "오토인코더는 레이블 없이(비지도 학습) 좁은 코드를 거쳐 입력을 그대로 돌려주도록 학습합니다. "
+                         "인코더는 숫자를 몇 개의 수로 줄이고, 디코더는 그 수로 숫자를 다시 그립니다. 손실 함수는 "
+                         "영상과 복원한 영상 사이의 평균제곱오차입니다.",
+        "nets_ae_code_size": "코드 크기 (수의 개수)",
+        "nets_ae_loss_title": "복원 손실",
+        "nets_ae_mse": "화소당 평균제곱오차",
+        "nets_ae_pairs": "시험 숫자(위)와 복원한 숫자(아래)",
+        "nets_ae_code": "코드: 화소 {pixels}개를 수 {size}개로 ({ratio:.0f}배 적음). 숫자의 코드에서 두 값을 옮겨 "
+                        "디코더가 무엇을 그리는지 보세요:",
+        "nets_ae_empty": "시작을 눌러 학습하세요. 첫 시험 뒤에 코드가 나타납니다.",
+        "nets_ae_digit": "시험 숫자 #",
+        "nets_ae_unit": "코드 성분 {which}",
+        "nets_ae_value": "성분 {which}의 값",
+        "nets_ae_decoded": "디코딩 결과",
+        "nets_seg_title": "영상 분할: 화소마다 부류 하나",
+        "nets_seg_intro": "영상 분할 신경망은 화소마다 부류를 붙입니다. 여기서는 배경 또는 그 화소가 속한 숫자입니다. "
+                          "마스크는 MNIST 숫자 자체에서 만듭니다(절반보다 밝은 잉크). 인코더-디코더 구조: 풀링으로 "
+                          "숫자 전체를 보고, 전치 컨볼루션으로 맵을 다시 키우고, 건너뛰는 연결로 세부를 가져옵니다.",
+        "nets_seg_variant": "영상",
+        "nets_seg_single": "숫자 하나, 28×28", "nets_seg_pairs": "숫자 둘, 56×56",
+        "nets_seg_inputs": "시험 영상",
+        "nets_seg_masks": "정답 마스크(위), 예측(아래)",
+        "nets_seg_iou_title": "부류별 IoU (교집합 / 합집합)",
+        "nets_seg_mean_title": "숫자 부류의 평균 IoU",
+        "nets_seg_mean": "평균 IoU (숫자)",
         # story and settings in the URL (U-story: playground/story.py, playground/urlstate.py, app.py)
         "tab_story": "이야기",
         "url_copy": "링크 복사",
