@@ -158,6 +158,33 @@ def test_save_then_load_weights_and_a_corrupt_file_is_refused(browser_page, tmp_
     assert log["errors"] == []
 
 
+def test_the_exported_script_reproduces_the_browsers_test_accuracy(browser_page, tmp_path):
+    """Export (issue 13): the zip the studio downloads holds its weights and a script that rebuilds the model with
+    the core API; run by CPython here, it prints the test accuracy the browser computed for the same weights."""
+    import io
+    import re
+    import subprocess
+    import sys
+    import zipfile
+    page, log, _ = browser_page
+    with page.expect_download(timeout=STEP_TIMEOUT_MS) as download:
+        page.locator(".studio-export button").click()
+    blob = tmp_path / "studio_model.zip"
+    download.value.save_as(blob)
+    with zipfile.ZipFile(io.BytesIO(blob.read_bytes())) as z:
+        z.extractall(tmp_path)
+    script = (tmp_path / "studio_model.py").read_text()
+    browser = float(re.search(r"STUDIO_ACCURACY = ([0-9.]+)", script).group(1))
+    assert browser > 0.3                                      # the weights trained above, not fresh ones
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, str(tmp_path / "studio_model.py")], cwd=root, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    host = float(re.search(r"test accuracy ([0-9.]+) on", run.stdout).group(1))
+    assert host == pytest.approx(browser, abs=5e-5)
+    assert log["errors"] == []
+
+
 def test_nothing_left_the_origin_during_the_whole_session(browser_page):
     page, log, site = browser_page
     origin = urlsplit(site).netloc
