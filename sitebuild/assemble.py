@@ -13,7 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from . import bytecode, fetch, first_view, font, lock, paths, pins, wheels
+from . import bytecode, fetch, first_view, font, lock, paths, wheels
 
 APP = "playground.app:create_app"
 BOKEH_JS = ("bokeh", "bokeh-widgets", "bokeh-tables")
@@ -69,11 +69,11 @@ def swap_in(new, dist):
 def assemble_into(site):
     pkg_dir = site / "pyodide"
     pkg_dir.mkdir(parents=True)
-    missing = [row[0] for row in pins.PINS if not fetch.cached(fetch.pin(row[0])).exists()]
+    missing = fetch.missing()
     if missing:
         paths.step(f"downloads: {len(missing)} pinned files from npm and PyPI into {paths.CACHE} (the first time "
                    "only: about 130 MB, a minute or two) ...")
-        fetch.download_missing()
+        fetch.download(missing)
     paths.step("wheels: Pyodide's own builds checked, Panel and Bokeh slimmed, the lock written (seconds) ...")
     core = fetch.pyodide_core()
     for name in ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"):

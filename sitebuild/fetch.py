@@ -2,7 +2,7 @@
 
     pin("panel")      -> {"name", "version", "kind", "sha256", "file", "spec"}: a row of pins.PINS, spelled out
     fetch("panel")    -> the verified file in CACHE/pypi (CACHE/npm for npm pins)
-    download_missing() every pinned file not yet in the cache, with one command per kind (not one per file)
+    download(missing()) every pinned file not yet in the cache, with one command per kind (not one per file)
     pure_wheel(name)  -> a py3-none-any wheel built here from a pinned sdist
     pyodide_core()    -> CACHE/pyodide-core, the pinned npm package unpacked
 """
@@ -55,27 +55,25 @@ def cached(p):
     return folder(p["kind"]) / p["file"]
 
 
-def download(kind, specs):
-    """`specs` of one kind into folder(kind) with one command: npm pack, or pip download for Pyodide's Python."""
-    into = folder(kind)
-    into.mkdir(parents=True, exist_ok=True)
-    if kind == "npm":
-        return paths.run("npm", "pack", "--silent", *specs, cwd=into)
-    flags = ["--no-binary=:all:"] if kind == "sdist" else [
-        "--only-binary=:all:", "--python-version", pins.PYTHON, "--implementation", "py", "--abi", "none",
-        "--platform", "any"]
-    paths.run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", *flags, "-d", into, *specs)
+def missing():
+    """The pins (pin() dicts) whose files are not in the cache yet."""
+    return [p for p in map(pin, (row[0] for row in pins.PINS)) if not cached(p).exists()]
 
 
-def download_missing():
-    """Every pinned file not in the cache yet, one command per kind (each pip or npm start costs seconds);
-    returns how many were missing. Each is checked against its sha256 when fetch() first uses it."""
-    missing = [p for p in map(pin, (row[0] for row in pins.PINS)) if not cached(p).exists()]
+def download(wanted):
+    """The pins `wanted` (pin() dicts) into the cache with one command per kind, since each start of pip or npm
+    costs seconds: npm pack, or pip download for Pyodide's Python. fetch() checks each file's sha256."""
     for kind in ("npm", "wheel", "sdist"):
-        specs = [p["spec"] for p in missing if p["kind"] == kind]
-        if specs:
-            download(kind, specs)
-    return len(missing)
+        specs = [p["spec"] for p in wanted if p["kind"] == kind]
+        into = folder(kind)
+        into.mkdir(parents=True, exist_ok=True)
+        if specs and kind == "npm":
+            paths.run("npm", "pack", "--silent", *specs, cwd=into)
+        elif specs:
+            flags = ["--no-binary=:all:"] if kind == "sdist" else [
+                "--only-binary=:all:", "--python-version", pins.PYTHON, "--implementation", "py", "--abi", "none",
+                "--platform", "any"]
+            paths.run(sys.executable, "-m", "pip", "download", "-q", "--no-deps", *flags, "-d", into, *specs)
 
 
 def fetch(name):
@@ -83,7 +81,7 @@ def fetch(name):
     p = pin(name)
     path = cached(p)
     if not path.exists():
-        download(p["kind"], [p["spec"]])
+        download([p])
     return verified(path, p["sha256"])
 
 
