@@ -466,7 +466,7 @@ def test_the_readme_names_every_css_hook_and_data_source_the_page_has():
     page.conv.widgets["extra"].value = ["sobel_y"]                  # the extra feature maps are made on demand
     page.tabs.active = tab("pool")
     page.tabs.active = tab("studio")
-    learning = ("backprop", "losses", "optimizers", "regularization")          # issue 9's labs
+    learning = ("backprop", "losses", "optimizers", "regularization", "networks")   # issue 9's labs, issue 10's
     for key in learning:
         page.tabs.active = tab(key)
     classes, sources = set(), set()
