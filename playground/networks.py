@@ -163,7 +163,7 @@ def create_page(lang="en", state=None, raw=None, autorun=True):
     page = types.SimpleNamespace(lang=lang, t=t, state=state or new_state(), autorun=autorun, callback=None,
                                  waiting=None, views={}, data=None,
                                  layout=pn.Column(css_classes=["networks"], sizing_mode="stretch_width"))
-    alert = pn.pane.Alert(t("loading_data"), alert_type="info", css_classes=["nets-loading"])
+    alert = pn.pane.Alert(t("loading_data"), alert_type="info")
 
     def retry():
         """Try to read the data once; build the sections when it is there. True once built."""

@@ -92,7 +92,7 @@ def code_view(section, t):
                                            width=200, css_classes=[f"{CSS}-value-a"]),
          "value_b": pn.widgets.FloatSlider(label=t("nets_ae_value", which="B"), start=0, end=1, value=0, step=0.01,
                                            width=200, css_classes=[f"{CSS}-value-b"])}
-    size = pn.pane.HTML("", css_classes=[f"{CSS}-code-size"], width=400)
+    size = pn.pane.HTML("", css_classes=[f"{CSS}-code"], width=400)
     fig, src = tile_plot(np.full((28, 28), np.nan), t("nets_ae_decoded"), f"{CSS}-decoded", width=140)
     busy = {"setting": False}
 
