@@ -23,7 +23,7 @@ import panel as pn
 
 from core import datasets
 from . import i18n, networks_ae, networks_filters, networks_mlp, networks_run, networks_seg, networks_views, training
-from .studio import DATA_RETRY_MS, TICK_MS, TICK_S, YIELD_S
+from .studio import DATA_RETRY_MS, TICK_MS, TICK_S, YIELD_S, stop_ticking
 
 SECTIONS = (("mlp", networks_mlp), ("filters", networks_filters), ("ae", networks_ae), ("seg", networks_seg))
 
@@ -118,12 +118,6 @@ def start_ticking(page):
 
     if page.autorun and page.callback is None:
         page.callback = pn.state.add_periodic_callback(tick_and_yield, period=TICK_MS)
-
-
-def stop_ticking(page):
-    if page.callback is not None:
-        page.callback.stop()
-        page.callback = None
 
 
 # ---------------------------------------------------------------- settings in the URL
