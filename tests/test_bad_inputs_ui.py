@@ -11,8 +11,8 @@ import types
 import numpy as np
 import pytest
 
-from core import datasets
 from playground import conv_lab, i18n, pool_lab, studio, studio_arch
+from test_studio import data, late_data  # noqa: F401  (the studio's fixtures: a small MNIST subset, arriving late)
 
 LABEL = {key: i18n.text("en", key) for key in ("size", "sigma", "stride", "bias", "padding", "pool_size",
                                                "pool_stride", "pool_kind", "pool_source")}
@@ -230,14 +230,6 @@ def test_pool_settings_out_of_bounds_are_named(pool, field, value, words):
 
 # ---------------------------------------------------------------- the studio
 
-@pytest.fixture(scope="module")
-def data():
-    (x, y), (xt, yt) = datasets.load_subset("mnist")
-    x, y = datasets.class_balanced_subset(x, y, 300, seed=2)
-    xt, yt = datasets.class_balanced_subset(xt, yt, 100, seed=2)
-    return {"x_train": x, "y_train": y.astype(np.int64), "x_test": xt, "y_test": yt.astype(np.int64)}
-
-
 @pytest.fixture
 def page(data):
     return studio.create_page("en", data=data, autorun=False)
@@ -376,19 +368,11 @@ def test_a_hostile_link_gives_the_studio_its_defaults_and_notices(page, hostile)
         assert any(n[1].get("name") == key for n in notices), (key, notices)
 
 
-def test_a_link_read_while_the_data_loads_is_applied_once_it_arrives(monkeypatch, data):
-    from playground import training
-    arrived = []
-
-    def load():
-        if not arrived:
-            raise FileNotFoundError("data/mnist_subset.npz not found")
-        return data
-    monkeypatch.setattr(training, "load_data", load)
+def test_a_link_read_while_the_data_loads_is_applied_once_it_arrives(late_data):
     page = studio.create_page("en", autorun=False)
     wanted = {"optimizer": "sgd", "learning_rate": 0.05, "epochs": "many"}
     assert page.restore(wanted) == [] and page.url_state() == wanted         # waits, and the URL keeps it
-    arrived.append(True)
+    late_data()
     assert page.retry() is True
     assert page.trainer.config["optimizer"] == "sgd" and page.trainer.config["learning_rate"] == 0.05
     assert page.trainer.config["epochs"] == 4

@@ -239,8 +239,9 @@ def test_a_rebuilt_page_takes_a_running_run_over(data):
     assert new.callback is None and new.trainer.status == "paused"
 
 
-def test_the_page_waits_for_the_data_then_builds(monkeypatch, data):
-    """In the site the MNIST subset lands just after the page is ready: loading note first, the studio on retry."""
+@pytest.fixture
+def late_data(monkeypatch, data):
+    """The MNIST subset arriving late, as in the site: training.load_data fails until arrive() is called."""
     arrived = []
 
     def load():
@@ -248,10 +249,15 @@ def test_the_page_waits_for_the_data_then_builds(monkeypatch, data):
             raise FileNotFoundError("data/mnist_subset.npz not found")
         return data
     monkeypatch.setattr(training, "load_data", load)
+    return lambda: arrived.append(True)
+
+
+def test_the_page_waits_for_the_data_then_builds(late_data):
+    """In the site the MNIST subset lands just after the page is ready: loading note first, the studio on retry."""
     page = studio.create_page("en", autorun=False)
     assert page.trainer is None and "Loading the MNIST digits" in page.layout[0].object
     assert page.retry() is False
-    arrived.append(True)
+    late_data()
     assert page.retry() is True and page.trainer is not None
     assert "61,706" in page.table.object
 
