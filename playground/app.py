@@ -18,11 +18,13 @@ the open room's url_state()): it writes it once the settings have held still for
 (Panel's Location pushes it to the browser's history), and applies a hash it did not write (a link, the back
 button, a URL opened fresh) with `apply_url`. Where the hash comes from at start: in the static site the page
 starts the worker as `worker.js#<its own hash>` (static/app.js), so Python reads the worker's `location.hash`
-before the page is built; under `panel serve` the fragment never reaches the server and arrives right after the
-page is built, through pn.state.location.
+before the page is built (its language, and the first room's settings), and app.js sends the hash on once the page
+is ready (a lab's settings: the labs' lazy packages arrive after ready); under `panel serve` the fragment never
+reaches the server and arrives right after the page is built, through pn.state.location.
 """
 import html
 import importlib
+import importlib.util
 import os
 import sys
 import types
@@ -107,6 +109,15 @@ def in_a_page():
         return False
 
 
+LAB_PACKAGES = ("markdown",)   # what the labs' panes import when first drawn (Panel's Alert is Markdown)
+
+
+def lab_packages_loaded():
+    """Whether a lab can be drawn now: always outside Pyodide; in the static site once the worker has loaded the
+    packages it leaves until after ready (sitebuild/lock.py's AFTER_START)."""
+    return sys.platform != "emscripten" or all(importlib.util.find_spec(name) for name in LAB_PACKAGES)
+
+
 def session_location():
     """Panel's Location of this page's document (None outside a session: tests, plain Python)."""
     try:
@@ -132,7 +143,7 @@ def header_view(lang, set_language, copy_link):
     switch = pn.widgets.RadioButtonGroup(label=i18n.text(lang, "lang"), value=lang, css_classes=["lang-switch"],
                                          options={label: code for code, label in i18n.LANGUAGES.items()})
     pn.bind(set_language, switch, watch=True)
-    copy = pn.widgets.Button(label="🔗 " + i18n.text(lang, "url_copy"), css_classes=["url-copy"], width=130)
+    copy = pn.widgets.Button(label=i18n.text(lang, "url_copy"), css_classes=["url-copy"], width=110)
     copy.on_click(lambda _: copy_link())
     if sys.platform != "emscripten":
         copy.js_on_click(code=COPY_JS)
@@ -183,6 +194,11 @@ def build_page(lang=None, url=None, location=None):
     url: the hash to start from (default: initial_hash()); location: a panel Location to keep in step with
     (default: the session's, pn.state.location; None in plain Python, where nothing is written)."""
     parsed = urlstate.parse(initial_hash() if url is None else url, TABS, tuple(i18n.LANGUAGES))
+    if url is None and parsed.tab not in (None, TABS[0]) and not lab_packages_loaded():
+        # The static site loads what only the labs use (Panel's Markdown parsers, for their Alerts) once the page
+        # answers: a lab built now would fail to draw. So the page starts on the first room in the URL's language,
+        # and static/app.js sends the hash on at ready, which the worker holds until those packages are in.
+        parsed = types.SimpleNamespace(tab=None, lang=parsed.lang, state={}, notices=[])
     page = types.SimpleNamespace(lang=parsed.lang or lang or detect_language(), tabs=None, lang_switch=None,
                                  active=TABS.index(parsed.tab) if parsed.tab else 0, rooms={}, notices=[],
                                  session=types.SimpleNamespace(tabs=TABS), url_written=None, url_pending=None,

@@ -4,9 +4,9 @@
 // the page reloads or if the worker fails.
 //
 // Settings in the URL (playground/app.py, playground/urlstate.py): the worker is started as worker.js#<this page's
-// hash>, so Python builds the page the URL asks for before it is first drawn; afterwards Panel's Location model
-// carries hash changes both ways (a link or the back button into Python, Python's writes into the history). A hash
-// that changed while Python was starting (a link of the first view clicked) is sent on once the page is ready.
+// hash>, so Python starts in the URL's language (and with the first room's settings); at ready the hash is sent on
+// to Python's Location (a lab's settings, or a hash changed while Python started); afterwards Panel's Location
+// model carries hash changes both ways (a link or the back button into Python, Python's writes into the history).
 // While a change is in flight (between "patch" and "idle") for more than BUSY_AFTER_MS the page shows a busy bar
 // (<html data-busy="true">). "Copy link" (.url-copy) copies the address once Python has written the current
 // settings into it (a CustomJS would need eval, which the CSP forbids).
@@ -101,11 +101,13 @@
 
   // ---------------------------------------------------------------- the URL
 
-  // The hash changed while Python started (its Location saw only the start hash): tell Python, as the Location
-  // model's own change would (the model on this side already holds the new value, so it would not fire).
+  // At ready, the hash goes to Python's Location as the Location model's own change would (the model on this side
+  // already holds it, so it would not fire): Python built the first room from the start hash, a lab named there
+  // is opened now (the worker holds this patch until the packages only labs use are loaded), and a hash changed
+  // while Python started (a link of the first view) is applied. Applying the start hash twice changes nothing.
   function forwardHash() {
     const location_ = jsdoc && jsdoc.get_model_by_name("location");
-    if (!location_ || location.hash === startHash) return;
+    if (!location_ || !location.hash) return;
     sendPatch({ events: [{ kind: "ModelChanged", model: { id: location_.id }, attr: "hash", new: location.hash }] });
   }
 
