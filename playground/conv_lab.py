@@ -34,7 +34,8 @@ CUSTOM_SIZES = (3, 5)
 MAX_SIDE = 256                           # larger inputs are shrunk (the redraw stays fast)
 MAX_EXTRA = 3                            # extra feature maps shown next to the main one
 CANNY_SIGMA = 1.4
-EXPORT_CSS = "pre { font: 12px monospace; background: #f6f6f6; border: 1px solid #ddd; padding: 6px; overflow: auto; }"
+EXPORT_CSS = f"pre {{ font: 12px {views.MONO}; background: #f6f6f6; border: 1px solid #ddd; padding: 6px; " \
+             "overflow: auto; }"
 # Bounds of every number the student can type (or a link can carry): beyond them a redraw would take minutes
 # (a 999x999 kernel), change nothing visible (sigma 1e9 on a 5x5 kernel is a box filter) or overflow float32.
 MAX_KERNEL = 31                          # Gaussian/box size h: odd, 1..31

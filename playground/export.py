@@ -142,7 +142,10 @@ def keras_code(model, config):
     one_hot = config["loss"] != "categorical_crossentropy"
     labels = "keras.utils.to_categorical(y_train, 10)" if one_hot else "y_train"
     names = [layer.name for layer in model.layers if layer.weights]
-    return f'''"""The studio's model in Keras (TensorFlow 2): the same layers, loss and optimizer. pip install tensorflow"""
+    return f'''"""The studio's model in Keras (TensorFlow 2): the same layers, loss and optimizer.
+
+pip install tensorflow, then run it beside the studio's weights file.
+"""
 import numpy as np
 from tensorflow import keras
 from tensorflow.keras import layers

@@ -47,20 +47,21 @@ SETTINGS = ("loss", "gamma", "alpha", "optimizer", "learning_rate", "momentum", 
 RUN_BUTTONS = ("start", "pause", "resume", "stop", "reset")
 SHOWN_KINDS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Dense", "Activation")   # layers with maps to show
 DIGITS = [str(d) for d in range(10)]
-CODE_CSS = """
-pre { font: 11px monospace; background: #f6f6f6; border: 1px solid #ddd; padding: 6px; overflow: auto;
-      max-height: 420px; margin: 4px 0; }
+CODE_CSS = f"""
+pre {{ font: 11px {views.MONO}; background: #f6f6f6; border: 1px solid #ddd; padding: 6px; overflow: auto;
+      max-height: 420px; margin: 4px 0; }}
 """
-ARCH_CSS = """
-.arch-lines { font: 12px monospace; white-space: pre; overflow-x: auto; border: 1px solid #ddd; padding: 2px 0; }
-.arch-lines div { padding: 0 4px; }
-.arch-lines .n { display: inline-block; width: 2.2em; color: #888; }
-.arch-lines .bad { background: #fde2e1; border-left: 3px solid #d62728; }
+ARCH_CSS = f"""
+.arch-lines {{ font: 12px {views.MONO}; white-space: pre; overflow-x: auto; border: 1px solid #ddd; padding: 2px 0; }}
+.arch-lines div {{ padding: 0 4px; }}
+.arch-lines .n {{ display: inline-block; width: 2.2em; color: #888; }}
+.arch-lines .bad {{ background: #fde2e1; border-left: 3px solid #d62728; }}
 """
-CONFUSION_CSS = """
-table.confusion { border-collapse: collapse; font: 11px monospace; }
-table.confusion td, table.confusion th { border: 1px solid #ddd; padding: 1px 4px; text-align: right; min-width: 24px; }
-table.confusion th { background: #f4f4f4; }
+CONFUSION_CSS = f"""
+table.confusion {{ border-collapse: collapse; font: 11px {views.MONO}; }}
+table.confusion td, table.confusion th {{ border: 1px solid #ddd; padding: 1px 4px; text-align: right;
+                                         min-width: 24px; }}
+table.confusion th {{ background: #f4f4f4; }}
 """
 
 
@@ -356,8 +357,9 @@ def code_view(page, t):
         if key == shown[0]:
             return
         shown[0] = key
-        core.object = f"<b>{t('code_core')}</b><pre>{html.escape(export.core_script(trainer.model, trainer.config))}</pre>"
-        keras.object = f"<b>{t('code_keras')}</b><pre>{html.escape(export.keras_code(trainer.model, trainer.config))}</pre>"
+        for pane, title, code in ((core, "code_core", export.core_script(trainer.model, trainer.config)),
+                                  (keras, "code_keras", export.keras_code(trainer.model, trainer.config))):
+            pane.object = f"<b>{t(title)}</b><pre>{html.escape(code)}</pre>"
 
     card = pn.Card(pn.Row(core, keras, sizing_mode="stretch_width"), title=t("code_title"), collapsed=True,
                    css_classes=["studio-code"], sizing_mode="stretch_width")

@@ -11,15 +11,18 @@ from bokeh.palettes import Greys256
 from bokeh.plotting import figure
 
 PLOT_PX = 300
+# Monospace fonts have no Hangul: it falls back to the page's "Helvetica", which holds the Korean web font
+# (static/style.css), so Korean in a table never shows as boxes.
+MONO = "monospace, Helvetica"
 # Panel renders each pane in its own shadow root, so the tables' style travels with the panes.
-TABLE_CSS = """
-table { border-collapse: collapse; font: 12px monospace; margin: 4px 0; }
-td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
-td.pad { background: #eee; color: #999; }
-td.win { background: #cde; font-weight: bold; }
-.dot-sum { font-weight: bold; margin-top: 4px; }
-.scroll { overflow: auto; max-width: 100%; max-height: 360px; }
-table.kernel td { padding: 2px 4px; font-size: 11px; }
+TABLE_CSS = f"""
+table {{ border-collapse: collapse; font: 12px {MONO}; margin: 4px 0; }}
+td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
+td.pad {{ background: #eee; color: #999; }}
+td.win {{ background: #cde; font-weight: bold; }}
+.dot-sum {{ font-weight: bold; margin-top: 4px; }}
+.scroll {{ overflow: auto; max-width: 100%; max-height: 360px; }}
+table.kernel td {{ padding: 2px 4px; font-size: 11px; }}
 """
 MARK_PX = 26            # a mark smaller than this on screen gets a ring of this size around it
 

@@ -41,7 +41,8 @@ LAYOUT_JS = """(roomClass) => {
   const inRoom = find(room, room.shadowRoot ? find(room.shadowRoot, [room]) : [room]);
   const ancestors = (el) => {
     const out = [];
-    for (let n = el; n; n = n.parentNode && n.parentNode.nodeType === 11 ? n.parentNode.host : n.parentNode) out.push(n);
+    for (let n = el; n; n = n.parentNode && n.parentNode.nodeType === 11 ? n.parentNode.host : n.parentNode)
+      out.push(n);
     return out;
   };
   const visible = (el) => {
@@ -63,7 +64,8 @@ LAYOUT_JS = """(roomClass) => {
     for (const p of plots) {
       if (ancestors(el).includes(p.el)) continue;
       const q = p.el.getBoundingClientRect();
-      if (Math.min(r.right, q.right) - Math.max(r.left, q.left) > 1 && Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 1)
+      if (Math.min(r.right, q.right) - Math.max(r.left, q.left) > 1
+          && Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 1)
         problems.push(`runs under the plot ${p.model.name}: ${label(el)}`);
     }
   }
@@ -78,7 +80,8 @@ LAYOUT_JS = """(roomClass) => {
     if (!t || !t.text) continue;
     ctx.font = `${t.text_font_style} ${t.text_font_size} ${t.text_font}`;
     const need = ctx.measureText(t.text).width, room = p.el.getBoundingClientRect().width - p.frame.bbox.left;
-    if (need > room) problems.push(`title cut off (${Math.round(need)} > ${Math.round(room)} px): ${p.model.name} "${t.text}"`);
+    if (need > room)
+      problems.push(`title cut off (${Math.round(need)} > ${Math.round(room)} px): ${p.model.name} "${t.text}"`);
   }
   return {problems, texts: texts.length, plots: plots.length};
 }"""
