@@ -29,8 +29,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import site_helpers as h  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+from site_load import JS_FIRST_VIEW, spread, verdict  # noqa: E402  (the same measures as the load benchmark)
 
 TIMEOUT_MS = 180_000
 
@@ -62,14 +64,6 @@ INIT = """(() => {
     };
     requestAnimationFrame(tick);
 })();"""
-
-JS_FIRST_VIEW = """() => new Promise((resolve) => {
-    new PerformanceObserver((list) => {
-        const hit = list.getEntries().find((e) => e.identifier === "first-view");
-        if (hit) resolve(hit.renderTime || hit.loadTime);
-    }).observe({type: "element", buffered: true});
-    setTimeout(() => resolve(null), 10000);
-})"""
 
 # Set another hash while the page runs and time it to the frame its state is shown.
 JS_FOLLOW = """async ([hash, want]) => {
@@ -122,14 +116,6 @@ def preload_labs(dist):
         raise SystemExit(f"{worker}: no {anchor.strip()!r} to put the preload before")
     worker.write_text(text.replace(anchor, PRELOAD + anchor, 1))
     (dist / "worker.js.gz").unlink(missing_ok=True)
-
-
-def spread(values, unit):
-    return f"{statistics.median(values):.2f} {unit} (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
-
-
-def verdict(value, target):
-    return "met" if value <= target else "NOT met"
 
 
 def main():

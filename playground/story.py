@@ -88,18 +88,18 @@ TIMELINE = (
 SIDES = (28, 32, 64, 128, 224, 256, 512)
 DEFAULTS = {"mlp_side": 256, "mlp_channels": 3, "mlp_units": 100, "rf_layers": 2, "rf_kernel": 3,
             "ws_h": 3, "ws_k": 3, "ws_filters": 64, "ws_side": 256, "pool_kind": "max"}
-CHECKS = {
-    "mlp_side": functools.partial(urlstate.choice, options=SIDES),
-    "mlp_channels": functools.partial(urlstate.choice, options=(1, 3)),
-    "mlp_units": functools.partial(urlstate.number, lo=1, hi=1000, integer=True),
-    "rf_layers": functools.partial(urlstate.number, lo=1, hi=6, integer=True),
-    "rf_kernel": functools.partial(urlstate.choice, options=(3, 5, 7)),
-    "ws_h": functools.partial(urlstate.choice, options=(1, 3, 5, 7)),
-    "ws_k": functools.partial(urlstate.number, lo=1, hi=512, integer=True),
-    "ws_filters": functools.partial(urlstate.number, lo=1, hi=512, integer=True),
-    "ws_side": functools.partial(urlstate.choice, options=SIDES),
-    "pool_kind": functools.partial(urlstate.choice, options=("max", "avg")),
-}
+def whole(lo, hi):
+    return functools.partial(urlstate.number, lo=lo, hi=hi, integer=True)
+
+
+def one_of(*options):
+    return functools.partial(urlstate.choice, options=options)
+
+
+CHECKS = {"mlp_side": one_of(*SIDES), "mlp_channels": one_of(1, 3), "mlp_units": whole(1, 1000),
+          "rf_layers": whole(1, 6), "rf_kernel": one_of(3, 5, 7), "ws_h": one_of(1, 3, 5, 7),
+          "ws_k": whole(1, 512), "ws_filters": whole(1, 512), "ws_side": one_of(*SIDES),
+          "pool_kind": one_of("max", "avg")}
 
 
 # ---------------------------------------------------------------- pure functions: the numbers, from core

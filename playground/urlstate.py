@@ -170,7 +170,7 @@ def choice(name, value, options):
     """`value` if it is one of `options` (strings or numbers)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value not in options:
         raise Refused(name, value, ", ".join(map(str, options)))
-    return value
+    return options[list(options).index(value)]       # the option itself: 256.0 from a URL is the option 256
 
 
 def flag(name, value):

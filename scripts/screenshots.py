@@ -21,17 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 import site_helpers as h  # noqa: E402
+from test_site_e2e import JS_PIXEL_POINT  # noqa: E402  (where a pixel of a Bokeh image plot is on the screen)
 
 TIMEOUT_MS = 180_000
 VIEWPORT = {"width": 1400, "height": 900}
 ACTIVE_TAB = """() => {
     const v = [...Bokeh.index.all_views()].find(v => (v.model.css_classes || []).includes("lab-tabs"));
     return v ? v.model.active : null;
-}"""
-PIXEL_POINT = """([name, i, j]) => {
-    const view = [...Bokeh.index.all_views()].find(v => v.model.name === name && v.frame);
-    const box = view.el.getBoundingClientRect();
-    return [box.left + view.frame.x_scale.compute(j + 0.5), box.top + view.frame.y_scale.compute(i + 0.5)];
 }"""
 CURVE_POINTS = """() => {
     const s = Bokeh.documents[0].get_model_by_name("studio-curve-loss-train");
@@ -72,7 +68,7 @@ def shoot(out, dist, train_seconds):
         go(page, urlstate.encode("conv", "en", {"filter": "sobel_x", "stride": 2}), "conv")
         page.wait_for_function("() => !!Bokeh.documents[0].get_model_by_name('conv-output-plot-source')",
                                timeout=TIMEOUT_MS)
-        x, y = page.evaluate(PIXEL_POINT, ["conv-output-plot", 40, 60])
+        x, y = page.evaluate(JS_PIXEL_POINT, ["conv-output-plot", 40, 60])
         page.mouse.click(x, y)
         page.locator(".conv-dot-product", has_text="60").wait_for(timeout=TIMEOUT_MS)
         settle(page)
