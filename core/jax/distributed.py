@@ -36,7 +36,9 @@ def initialize(coordinator=None, num_processes=None, process_id=None, heartbeat_
     """Join the run before anything else touches jax's devices. Without arguments jax finds the coordinator,
     the process count and this process's id in a SLURM, Open MPI or Cloud TPU environment.
 
-    Raises ValueError (naming what is missing) when neither the arguments nor the environment say it."""
+    Raises ValueError (naming what is missing) when neither the arguments nor the environment say it. A coordinator
+    that never answers raises nothing: after jax's initialization timeout (5 minutes) JAX ends the process with
+    "Terminating process because the JAX distributed service detected fatal errors"."""
     # gloo (TCP) is jaxlib 0.10's default for CPU collectives; said here so that a CPU run of several processes
     # never goes without them, whatever the default becomes
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
@@ -49,8 +51,6 @@ def initialize(coordinator=None, num_processes=None, process_id=None, heartbeat_
                              f"coordinator is ({e}); pass --coordinator HOST:PORT --num-processes N "
                              f"--process-id I") from None
         raise
-    except RuntimeError as e:        # the coordinator never answered within jax's initialization timeout
-        raise ValueError(f"could not join the run at {coordinator or 'the coordinator'}: {e}") from None
     # JAX's preemption notifier takes SIGTERM and only notes it, so `kill` (or a scheduler's first signal) would
     # not stop a run; give SIGTERM back its default: the process ends, and the others stop as for any lost process
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
