@@ -118,6 +118,16 @@ def lab_packages_loaded():
     return sys.platform != "emscripten" or all(importlib.util.find_spec(name) for name in LAB_PACKAGES)
 
 
+def server_session():
+    """Whether this page is served by `panel serve` (a Bokeh server session, not Pyodide, not plain Python)."""
+    try:
+        doc = pn.state.curdoc
+        return bool(doc is not None and doc.session_context and doc.session_context.server_context
+                    and not pn.state._is_pyodide)
+    except Exception:
+        return False
+
+
 def session_location():
     """Panel's Location of this page's document (None outside a session: tests, plain Python)."""
     try:
@@ -304,8 +314,17 @@ def build_page(lang=None, url=None, location=None):
         write(current_url())
 
     def on_location(event):
-        if event.new != page.url_written:          # not the echo of our own write: a link, back, a typed URL
+        if event.new == page.url_written:          # the echo of our own write
+            return
+        if page.waiting_for_load:                  # `panel serve`: the URL's hash arrives while the page loads
+            page.url_on_load = event.new
+        else:                                      # a link, the back button, a typed URL
             apply_url(event.new)
+
+    def loaded():
+        page.waiting_for_load = False
+        if page.url_on_load is not None:
+            apply_url(page.url_on_load)
 
     page.set_language, page.current_url, page.apply_url = set_language, current_url, apply_url
     page.sync_url, page.copy_link = sync_url, copy_link
@@ -315,6 +334,11 @@ def build_page(lang=None, url=None, location=None):
     page.url_written = current_url()
     if page.location is not None:
         page.location.param.watch(on_location, "hash")
+        # Under `panel serve` the hash comes in before the browser has finished loading, and what a callback changes
+        # then is not drawn (the tabs stay on the first room): it is applied on load instead.
+        page.waiting_for_load, page.url_on_load = server_session(), None
+        if page.waiting_for_load:
+            pn.state.onload(loaded)
         if in_a_page():
             page.url_timer = PeriodicCallback(callback=sync_url, period=URL_SYNC_MS, background=True)
             page.url_timer.start()

@@ -264,3 +264,18 @@ def test_a_language_switch_keeps_the_tab_and_goes_into_the_url():
     page.sync_url()
     page.sync_url()
     assert loc.hash == urlstate.encode("story", "ko", {"ws_h": 5})
+
+
+def test_under_panel_serve_a_hash_that_arrives_while_loading_is_applied_on_load(monkeypatch):
+    """What a callback changes before the browser has loaded is not drawn there, so the URL waits for onload."""
+    onload = []
+    monkeypatch.setattr(app, "server_session", lambda: True)
+    monkeypatch.setattr(app.pn.state, "onload", onload.append)
+    loc = Location()
+    page = app.build_page("en", url="", location=loc)
+    loc.hash = "#tab=pool"
+    assert app.TABS[page.active] == "story" and len(onload) == 1
+    onload[0]()
+    assert app.TABS[page.active] == "pool"
+    loc.hash = "#tab=conv"                                  # once loaded: at once
+    assert app.TABS[page.active] == "conv"
