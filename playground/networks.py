@@ -22,7 +22,8 @@ import numpy as np
 import panel as pn
 
 from core import datasets
-from . import i18n, networks_ae, networks_filters, networks_mlp, networks_run, networks_seg, networks_views, training
+from . import (i18n, networks_ae, networks_filters, networks_mlp, networks_run, networks_seg, networks_views, training,
+               urlstate)
 from .studio import DATA_RETRY_MS, TICK_MS, TICK_S, YIELD_S, stop_ticking
 
 SECTIONS = (("mlp", networks_mlp), ("filters", networks_filters), ("ae", networks_ae), ("seg", networks_seg))
@@ -123,25 +124,22 @@ def start_ticking(page):
 # ---------------------------------------------------------------- settings in the URL
 
 def url_state(page):
-    """{section: {setting: value}}: every section's settings as JSON-able data."""
-    return {key: {name: list(v) if isinstance(v, tuple) else v for name, v in page.state[key].settings.items()}
-            for key, _ in SECTIONS}
+    """{section: {setting: value}} for the settings that differ from the defaults ({} when none do)."""
+    state = {key: networks_run.changed(module.SETTINGS, page.state[key].settings) for key, module in SECTIONS}
+    return {key: values for key, values in state.items() if values}
 
 
 def restore(page, state):
     """Apply what is valid of `state` (url_state's shape; anything may come from a URL), defaults for the rest.
-    Returns notices (in the page's language) for what was refused. Never raises. A running experiment keeps its
-    settings until it ends; the widgets show the restored ones."""
-    t, notices = page.t, []
+    Returns (i18n key, values) notices for what was refused (playground/urlstate.py). Never raises. A running
+    experiment keeps the settings it started with; the widgets show the restored ones."""
     if not isinstance(state, dict):
-        state = {"": state}
-    for key in list(state)[:len(SECTIONS) + 8]:
-        if key not in dict(SECTIONS):
-            notices.append(t("nets_refused", section=str(key)[:40], why=t("nets_unknown_section")))
+        return [("url_bad_settings", {"why": "expected a JSON object"})]
+    notices = [("url_unknown_key", {"name": urlstate.shown(key)}) for key in state if key not in dict(SECTIONS)]
     for key, module in SECTIONS:
-        values, refused = networks_run.restore(module.SETTINGS, state.get(key, {}))
+        values, refused = networks_run.restore(module.SETTINGS, state.get(key, {}), prefix=f"{key}.")
         page.state[key].settings.update(values)
-        notices += [t("nets_refused", section=f"{key}.{name}" if name else key, why=why) for name, why in refused]
+        notices += refused
         if page.views:
             page.views[key].settings.sync()
     return notices

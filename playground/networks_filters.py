@@ -89,7 +89,8 @@ def results_view(section, t, data):
     names = [t(f"model_{r}") for r in RUNS]
     acc_fig, acc_src = networks_views.lines_figure(t("nets_filters_acc_title"), t("epochs"), t("curve_acc"),
                                                    f"{CSS}-accuracy", RUNS, names)
-    tiles_fig, tiles_src = tile_plot(np.full((17, 35), np.nan), t("nets_filters_tiles"), f"{CSS}-tiles", width=6 * TILE_PX)
+    tiles_fig, tiles_src = tile_plot(np.full((17, 35), np.nan), t("nets_filters_tiles"), f"{CSS}-tiles",
+                                     width=6 * TILE_PX)
     table = pn.pane.HTML("", css_classes=[f"{CSS}-table"], stylesheets=[networks_views.TABLE_CSS])
     which = pn.widgets.RadioButtonGroup(options={names[1]: "designed", names[2]: "learned"}, value="learned",
                                         css_classes=[f"{CSS}-which"])

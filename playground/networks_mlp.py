@@ -11,7 +11,7 @@ import types
 import numpy as np
 import panel as pn
 
-from core import compare, datasets, models
+from core import compare, models
 from . import networks_run, networks_views
 from .studio import set_tiles, tile_plot
 from .visual import mosaic

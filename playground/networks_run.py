@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from core import losses, optimizers, step
+from . import urlstate
 
 LOG_EVERY = 5          # batches per point of a training curve
 STATUSES = ("ready", "running", "paused", "stopped", "done", "diverged")
@@ -88,7 +89,8 @@ def new_run(model, params, x, y, loss="categorical_crossentropy", learning_rate=
     {"images", "loss"} (a point per LOG_EVERY batches).
     """
     opt = optimizers.Adam(learning_rate)
-    return {"model": model, "params": params, "good": params, "opt": opt, "state": opt.init(model.trainable_params(params)),
+    return {"model": model, "params": params, "good": params, "opt": opt,
+            "state": opt.init(model.trainable_params(params)),
             "loss_fn": losses.get(loss), "x": x, "y": y, "batch_size": int(batch_size), "lr": learning_rate,
             "rng": np.random.default_rng(seed), "limit": None, "seen": 0, "seconds": 0.0, "epochs": 0,
             "curve": {"images": [], "loss": []}, "pending": []}
@@ -147,46 +149,33 @@ def epochs_measured(run, name, epochs, every, measure, results):
 
 # ---------------------------------------------------------------- settings: what a section takes, checked once
 # A spec per setting: ("int" | "float", default, low, high), ("choice", default, options) or
-# ("choices", default tuple, options) for a fixed-length list. The widgets, the experiments and restore() (a URL's
-# state, which may be anything) all go through check().
+# ("choices", default tuple, options) for a fixed-length list. The widgets, the experiments and a URL's state
+# (which may be anything) all go through check(), made of the page's shared URL checks (playground/urlstate.py), so
+# a refusal is a ValueError whose .notice the page shows in either language.
 
 def check(spec, value, name):
-    """value as the setting `name` takes it (int, float, one option, a tuple of options), or ValueError saying why."""
+    """value as the setting `name` takes it (int, float, one option, a tuple of options), or urlstate.Refused."""
     kind = spec[0]
     if kind in ("int", "float"):
-        low, high = spec[2], spec[3]
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"{name} must be a number, got {type(value).__name__}")
-        if not low <= value <= high or (kind == "int" and value != int(value)):      # NaN fails the range too
-            raise ValueError(f"{name} must be {'a whole number' if kind == 'int' else 'a number'} "
-                             f"in [{low:g}, {high:g}], got {value!r}"[:200])
-        return int(value) if kind == "int" else float(value)
-    options = spec[2]
+        return urlstate.number(name, value, spec[2], spec[3], integer=kind == "int")
     if kind == "choice":
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"{name} must be one of {', '.join(options)}, got {str(value)[:40]!r}")
-        return value
+        return urlstate.choice(name, value, spec[2])
     if not isinstance(value, (list, tuple)) or len(value) != len(spec[1]):
-        raise ValueError(f"{name} must be a list of {len(spec[1])} names")
-    return tuple(check(("choice", None, options), v, name) for v in value)
+        raise urlstate.Refused(name, value, f"{len(spec[1])} of: {', '.join(spec[2])}")
+    return tuple(urlstate.choice(name, v, spec[2]) for v in value)
 
 
 def defaults(specs):
     return {name: spec[1] for name, spec in specs.items()}
 
 
-def restore(specs, state):
-    """(settings, refused): the defaults with every valid entry of `state` (any JSON-ish data) applied; refused
-    lists (setting, why) for what was not. Never raises."""
-    values, refused = defaults(specs), []
-    if not isinstance(state, dict):
-        return values, [("", f"expected settings, got {type(state).__name__}")]
-    for name, value in list(state.items())[:len(specs) + 8]:
-        if name not in specs:
-            refused.append((str(name)[:40], "unknown setting"))
-            continue
-        try:
-            values[name] = check(specs[name], value, name)
-        except ValueError as e:
-            refused.append((name, str(e)))
-    return values, refused
+def restore(specs, state, prefix=""):
+    """(settings, notices): the defaults with every valid entry of `state` (anything a URL held) applied, and an
+    (i18n key, values) notice for each entry refused (names shown as prefix + name). Never raises."""
+    checks = {name: (lambda n, v, spec=spec: check(spec, v, prefix + n)) for name, spec in specs.items()}
+    return urlstate.restore_fields(state, checks, defaults(specs))
+
+
+def changed(specs, settings):
+    """The settings that differ from the defaults, as JSON-able data (a link carries only what was changed)."""
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in settings.items() if v != specs[name][1]}

@@ -89,7 +89,8 @@ def results_view(section, t, data):
     """Inputs; true masks (top) and predicted masks (bottom) in one colour per class; IoU per class; the mean IoU
     over the digit classes against images seen."""
     width = 4 * 60
-    inputs_fig, inputs_src = tile_plot(np.full((28, SHOWN * 29 - 1), np.nan), t("nets_seg_inputs"), f"{CSS}-inputs", width=width)
+    inputs_fig, inputs_src = tile_plot(np.full((28, SHOWN * 29 - 1), np.nan), t("nets_seg_inputs"), f"{CSS}-inputs",
+                                       width=width)
     masks_fig, masks_src = masks_plot(t, width)
     set_tiles(masks_fig, masks_src, np.full((57, SHOWN * 29 - 1), np.nan), width)
     iou_src = ColumnDataSource({"cls": CLASS_NAMES, "iou": [0.0] * len(CLASS_NAMES),

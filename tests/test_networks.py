@@ -1,7 +1,5 @@
 """The Networks tab without a browser: its runner (pause, stop, the divergence rule), its settings and URL state,
 and each section driven through its buttons, showing what core computed."""
-import types
-
 import numpy as np
 import pytest
 
@@ -96,13 +94,15 @@ def test_a_diverging_loss_stops_with_the_last_good_params_and_the_message(raw):
 
 def test_settings_are_checked_and_hostile_state_gets_defaults():
     specs = networks.networks_mlp.SETTINGS
-    values, refused = networks_run.restore(specs, {"epochs": 10 ** 400, "train_size": "2000", "learning_rate": 1e-3,
-                                                   "x" * 100: 1, "seed": float("nan")})
+    values, notices = networks_run.restore(specs, {"epochs": 10 ** 400, "train_size": "2000", "learning_rate": 1e-3,
+                                                   "x" * 100: 1, "seed": float("nan")}, prefix="mlp.")
     assert values == dict(networks_run.defaults(specs), learning_rate=1e-3)
-    assert [name for name, _ in refused] == ["epochs", "train_size", "x" * 40, "seed"]
+    assert [(key, v["name"]) for key, v in notices] == [
+        ("url_refused", "mlp.epochs"), ("url_refused", "mlp.train_size"), ("url_unknown_key", "x" * 40 + "…"),
+        ("url_unknown_key", "seed")]
     for hostile in (None, [], "x" * 1_000_000, 3, {"epochs": {"a": [1] * 1000}}):
-        values, _ = networks_run.restore(specs, hostile)
-        assert values == networks_run.defaults(specs)
+        values, notices = networks_run.restore(specs, hostile)
+        assert values == networks_run.defaults(specs) and len(notices) == 1
     starts = networks.networks_filters.SETTINGS["starts"]
     assert networks_run.check(starts, ["random"] * 6, "starts") == ("random",) * 6
     for bad in (["random"] * 5, ["canny"] * 6, "gaussian", [1] * 6):
@@ -113,23 +113,30 @@ def test_settings_are_checked_and_hostile_state_gets_defaults():
 # ---------------------------------------------------------------- the page and its URL state
 
 def test_url_state_round_trips_through_a_fresh_page(page, raw):
+    assert page.url_state() == {}                                    # the defaults: a link carries nothing
     page.views["mlp"].settings.widgets["epochs"].value = 5
     page.views["filters"].settings.widgets["starts"][2].value = "random"
     page.views["filters"].settings.widgets["learning_rate"].value = 0.01
     state = page.url_state()
-    assert state["mlp"]["epochs"] == 5 and state["filters"]["starts"][2] == "random"
+    assert state == {"mlp": {"epochs": 5}, "filters": {"starts": ["gaussian", "sobel_x", "random", "laplacian",
+                                                                  "sharpen", "random"], "learning_rate": 0.01}}
     fresh = networks.create_page("ko", raw=raw, autorun=False)
     assert fresh.restore(state) == []
     assert fresh.url_state() == state
     assert fresh.views["filters"].settings.widgets["starts"][2].value == "random"     # the widgets show it too
+    assert fresh.restore({}) == [] and fresh.url_state() == {}      # a link without settings: the defaults
 
 
-def test_a_hostile_url_state_gets_defaults_and_notices_in_the_pages_language(page):
+def test_a_hostile_url_state_gets_defaults_and_notices_in_either_language(page):
+    page.views["ae"].settings.widgets["code_size"].value = 8
     notices = page.restore({"mlp": {"epochs": -1, "train_size": 10 ** 30}, "filters": "x" * 1_000_000,
-                            "nope": {}})
-    assert page.url_state() == networks.create_page("en", raw=page.data.raw, autorun=False).url_state()
-    assert len(notices) == 4 and all(n.startswith("Link setting") for n in notices)
-    assert page.restore(["not", "a", "dict"]) and page.restore(None)
+                            "nope": {}, "seg": {"variant": "three", "epochs": True}})
+    assert page.url_state() == {} and page.views["ae"].settings.widgets["code_size"].value == 16
+    assert [key for key, _ in notices] == ["url_unknown_key", "url_refused", "url_refused", "url_bad_settings",
+                                           "url_refused", "url_refused"]
+    for key, values in notices:
+        assert len(i18n.text("ko", key, **values)) < 300 and len(i18n.text("en", key, **values)) < 300
+    assert page.restore(["not", "a", "dict"]) == [("url_bad_settings", {"why": "expected a JSON object"})]
 
 
 def test_a_refused_widget_value_goes_back_to_the_setting_in_force(page):
