@@ -350,8 +350,6 @@ STRINGS = {
                              "the learning rate {lr:g} is too high for {optimizer}. Training stopped and the last good "
                              "weights were restored. Try a smaller learning rate.",
         "nets_no_data": "The MNIST subset is not available ({why}), so these networks cannot train here.",
-        "nets_refused": "Link setting {section} ignored: {why}",
-        "nets_unknown_section": "no such section in the Networks tab",
         "model_mlp": "MLP", "model_cnn": "CNN (LeNet-5)",
         "model_frozen": "designed C1, frozen", "model_designed": "designed C1, trained",
         "model_learned": "C1 learned from random weights",
@@ -856,8 +854,6 @@ STRINGS = {
                              "{optimizer}에 학습률 {lr:g}은(는) 너무 큽니다. 학습을 멈추고 마지막으로 좋았던 가중치로 "
                              "되돌렸습니다. 학습률을 줄여 보세요.",
         "nets_no_data": "MNIST 부분 집합이 없어서({why}) 여기서는 이 신경망들을 학습할 수 없습니다.",
-        "nets_refused": "링크의 설정 {section}은(는) 무시했습니다: {why}",
-        "nets_unknown_section": "신경망 구조 탭에 없는 항목입니다",
         "model_mlp": "다층 퍼셉트론", "model_cnn": "컨볼루션 신경망 (LeNet-5)",
         "model_frozen": "설계한 C1, 고정", "model_designed": "설계한 C1, 학습",
         "model_learned": "무작위 가중치에서 학습한 C1",
