@@ -257,3 +257,14 @@ def test_segmentation_of_two_digit_canvases_works_at_56x56(page):
     assert view.section.experiment.status == "done"
     assert view.section.experiment.results["run"]["model"].input_shape == (56, 56, 1)
     assert view.results.sources["masks"].data["image"][0].shape == (2 * 56 + 1, 4 * 56 + 3)
+
+
+def test_a_link_opens_the_tab_with_its_settings(raw, monkeypatch):
+    from playground import urlstate
+    monkeypatch.setattr(networks.training, "load_data", lambda: raw)
+    page = app.build_page("en")
+    notices = page.apply_url(urlstate.encode("networks", "ko", {"ae": {"code_size": 4}, "seg": {"epochs": 0}}))
+    assert [key for key, _ in notices] == ["url_refused"] and page.lang == "ko"
+    assert page.networks.views["ae"].settings.widgets["code_size"].value == 4
+    assert page.current_url() == urlstate.encode("networks", "ko", {"ae": {"code_size": 4}})
+    page.networks.close()
