@@ -90,7 +90,7 @@ def act(page, key, name):
             settings = dict(sec.settings)
             exp.start(lambda results: module.experiment(page.data, settings, results))
         else:
-            getattr(exp, name)()
+            exp.act(name)
     except ValueError as e:
         sec.alert = ("error", "err_config", {"why": str(e)})
     if any(v.section.experiment.status == "running" for v in page.views.values()):
@@ -105,7 +105,7 @@ def tick(page):
         try:
             view.section.experiment.advance(TICK_S / len(running))
         except Exception as e:    # a bug must not leave a silent "Training" behind: pause and say what happened
-            view.section.experiment.pause()
+            view.section.experiment.act("pause")
             view.section.alert = ("error", "err_internal", {"why": f"{type(e).__name__}: {e}"})
         view.refresh()
     if not any(v.section.experiment.status == "running" for v in page.views.values()):

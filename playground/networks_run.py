@@ -4,7 +4,7 @@
     exp.start(lambda results: mlp_vs_cnn(data, settings, results))   # a generator filling exp.results
     while exp.status == "running":
         exp.advance(0.25)                                # the page calls this from a periodic callback
-    exp.pause(); exp.resume(); exp.stop()
+    exp.act("pause"); exp.act("resume"); exp.act("stop")
 
 An experiment's generator yields after each small piece of work (a batch, an evaluation), so Pause and Stop answer
 within one piece, as in the studio. Its training is `epoch(run)`: one core.step.train_step per batch under core's
@@ -21,6 +21,8 @@ from . import urlstate
 
 LOG_EVERY = 5          # batches per point of a training curve
 STATUSES = ("ready", "running", "paused", "stopped", "done", "diverged")
+MOVES = {"pause": (("running",), "paused"), "resume": (("paused",), "running"),     # button: (from, to)
+         "stop": (("running", "paused"), "stopped")}
 
 
 class Halt(Exception):
@@ -59,21 +61,16 @@ class Experiment:
             self._end(halt.status, halt.message)
         return self.status == "running"
 
-    def pause(self):
-        if self.status != "running":
-            raise ValueError(f"cannot pause: the experiment is {self.status}")
-        self.status = "paused"
-
-    def resume(self):
-        if self.status != "paused":
-            raise ValueError(f"cannot resume: the experiment is {self.status}")
-        self.status = "running"
-
-    def stop(self):
-        """End the run now; what it measured so far stays in results."""
-        if self.status not in ("running", "paused"):
-            raise ValueError(f"cannot stop: the experiment is {self.status}")
-        self._end("stopped", ("info", "nets_msg_stopped", {}))
+    def act(self, name):
+        """A run button: "pause", "resume" or "stop" (ending the run; what it measured stays in results).
+        ValueError, nothing changed, when the status does not allow it."""
+        allowed, status = MOVES[name]
+        if self.status not in allowed:
+            raise ValueError(f"cannot {name}: the experiment is {self.status}")
+        if status == "stopped":
+            self._end("stopped", ("info", "nets_msg_stopped", {}))
+        else:
+            self.status = status
 
     def _end(self, status, message):
         if self.generator is not None:

@@ -46,9 +46,9 @@ def test_an_experiment_pauses_resumes_and_ends_done():
     assert exp.status == "running" and exp.results == {}
     exp.advance(0.0)                                   # at least one piece per call
     assert exp.results["done"] == 1
-    exp.pause()
+    exp.act("pause")
     assert exp.advance(10.0) is False and exp.results["done"] == 1     # nothing runs while paused
-    exp.resume()
+    exp.act("resume")
     with pytest.raises(ValueError, match="already running"):
         exp.start(counting)
     while exp.advance(0.0):
@@ -62,10 +62,10 @@ def test_stop_ends_the_generator_and_keeps_what_was_measured():
     exp, log = networks_run.Experiment(), []
     exp.start(lambda results: counting(results, 100, log))
     exp.advance(0.0)
-    exp.stop()
+    exp.act("stop")
     assert exp.status == "stopped" and exp.results["done"] == 1 and exp.generator is None and log == []
     with pytest.raises(ValueError, match="cannot pause"):
-        exp.pause()
+        exp.act("pause")
 
 
 def test_a_diverging_loss_stops_with_the_last_good_params_and_the_message(raw):
@@ -213,7 +213,7 @@ def test_the_tab_is_a_room_of_the_page_and_a_language_switch_takes_a_run_over(ra
     assert page.networks is not room and page.networks.views["mlp"].section.experiment is exp
     assert exp.status == "running" and "학습 중" in page.networks.views["mlp"].run.status.object
     page.networks.close()
-    exp.stop()
+    exp.act("stop")
 
 
 def test_the_autoencoder_reconstructs_and_decodes_a_moved_code(page):
