@@ -346,6 +346,7 @@ STRINGS = {
         "nets_stage_done": "all measured",
         "nets_msg_done": "Finished: every number below was measured in this run.",
         "nets_msg_stopped": "Stopped: what was measured so far is kept below.",
+        "nets_err_internal": "Stopped by an unexpected error ({why}); what was measured so far is kept below.",
         "nets_msg_gradient": "The gradient of {weight} became NaN/inf after {images:,} images (the loss was {loss:.3g}): "
                              "the learning rate {lr:g} is too high for {optimizer}. Training stopped and the last good "
                              "weights were restored. Try a smaller learning rate.",
@@ -850,6 +851,7 @@ STRINGS = {
         "nets_stage_done": "측정 완료",
         "nets_msg_done": "완료: 아래 숫자는 모두 이번 실행에서 측정한 것입니다.",
         "nets_msg_stopped": "정지: 지금까지 측정한 것은 아래에 남아 있습니다.",
+        "nets_err_internal": "예상하지 못한 오류로 멈췄습니다 ({why}). 지금까지 측정한 것은 아래에 남아 있습니다.",
         "nets_msg_gradient": "이미지 {images:,}장 뒤에 {weight}의 기울기가 NaN/inf가 되었습니다(손실은 {loss:.3g}): "
                              "{optimizer}에 학습률 {lr:g}은(는) 너무 큽니다. 학습을 멈추고 마지막으로 좋았던 가중치로 "
                              "되돌렸습니다. 학습률을 줄여 보세요.",

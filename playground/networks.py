@@ -104,9 +104,9 @@ def tick(page):
     for view in running:
         try:
             view.section.experiment.advance(TICK_S / len(running))
-        except Exception as e:    # a bug must not leave a silent "Training" behind: pause and say what happened
-            view.section.experiment.act("pause")
-            view.section.alert = ("error", "err_internal", {"why": f"{type(e).__name__}: {e}"})
+        except Exception as e:    # a bug must not leave a silent "Training" behind: stop and say what happened
+            view.section.experiment.act("stop")            # (a generator that raised cannot go on)
+            view.section.alert = ("error", "nets_err_internal", {"why": f"{type(e).__name__}: {e}"})
         view.refresh()
     if not any(v.section.experiment.status == "running" for v in page.views.values()):
         stop_ticking(page)

@@ -268,3 +268,18 @@ def test_a_link_opens_the_tab_with_its_settings(raw, monkeypatch):
     assert page.networks.views["ae"].settings.widgets["code_size"].value == 4
     assert page.current_url() == urlstate.encode("networks", "ko", {"ae": {"code_size": 4}})
     page.networks.close()
+
+
+def test_an_unexpected_error_stops_the_section_and_says_why(page, monkeypatch):
+    def broken(data, settings, results):
+        yield
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(networks.networks_mlp, "experiment", broken)
+    view = page.views["mlp"]
+    view.run.widgets["start"].clicks += 1
+    for _ in range(3):
+        page.tick()
+    assert view.section.experiment.status == "stopped" and page.callback is None
+    assert view.run.alert.visible and "RuntimeError: boom" in view.run.alert.object
+    assert view.run.alert.alert_type == "danger" and not view.run.widgets["start"].disabled
