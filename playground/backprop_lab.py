@@ -194,11 +194,9 @@ def chain_view(state, t, select_weight):
             plots[name + "_kernel"] = (kernel, kgrad)
             rows.append(pn.Row(pn.pane.HTML(f"<small>{t(WEIGHTS[name])}</small>", width=260),
                                pn.pane.Bokeh(kernel.figure), pn.pane.Bokeh(kgrad.figure)))
-    pick = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": []}, name="bp-selected-weight")
-    kgrad_fig = plots["conv_kernel"][1].figure
-    kgrad_fig.quad(source=pick, left="left", right="right", top="top", bottom="bottom", fill_alpha=0,
-                   line_color="lime", line_width=3)
-    kgrad_fig.on_event(events.Tap, lambda e: select_weight(e.x, e.y))
+    pick = heatmaps.outline(plots["conv_kernel"][1], "bp-selected-weight", fill_alpha=0, line_color="lime",
+                            line_width=3)
+    plots["conv_kernel"][1].figure.on_event(events.Tap, lambda e: select_weight(e.x, e.y))
     loss = pn.pane.HTML("", css_classes=["bp-loss"])
 
     def refresh(res):
@@ -225,9 +223,8 @@ def chain_view(state, t, select_weight):
 def terms_view(state, t):
     """The selected weight's input block on the input, the upstream gradient, and the sum written out."""
     block = heatmaps.heatmap(t("bp_terms_input"), "bp-terms-input", shape=(8, 8))
-    box = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": []}, name="bp-terms-block")
-    block.figure.quad(source=box, left="left", right="right", top="top", bottom="bottom", fill_alpha=0.15,
-                      fill_color="lime", line_color="lime", line_width=3)
+    box = heatmaps.outline(block, "bp-terms-block", fill_alpha=0.15, fill_color="lime", line_color="lime",
+                           line_width=3)
     upstream = heatmaps.heatmap(t("bp_terms_upstream"), "bp-terms-upstream", shape=(6, 6))
     text = pn.pane.HTML("", css_classes=["bp-terms"], stylesheets=[TABLE_CSS], width=700)
 
