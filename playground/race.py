@@ -147,8 +147,7 @@ class Race:
         if ln["images"] >= self.images:
             ln["status"] = "done"
             self._log(ln)
-            if not every or ln["images"] % every:
-                self._evaluate(ln)
+            self._evaluate(ln)
 
     def _log(self, ln):
         total, count, _ = ln["interval"]
@@ -158,10 +157,13 @@ class Race:
         ln["interval"] = [0.0, 0, 0]
 
     def _evaluate(self, ln):
+        """Measure the lane's evals at its current image count, once per count (dropout off)."""
         with np.errstate(all="ignore"):
             for name, (x, y) in ln["evals"].items():
-                loss, acc = ln["model"].evaluate(ln["params"], x, y, loss=ln["loss_fn"])
                 s = ln["scores"][name]
+                if s["images"][-1:] == [ln["images"]]:
+                    continue
+                loss, acc = ln["model"].evaluate(ln["params"], x, y, loss=ln["loss_fn"])
                 s["images"].append(ln["images"])
                 s["loss"].append(float(loss))
                 s["accuracy"].append(float(acc))
@@ -171,7 +173,7 @@ class Race:
             if ln["status"] == "running":
                 ln["status"] = "stopped"
                 self._log(ln)
-                if ln["images"] and not any(s["images"][-1:] == [ln["images"]] for s in ln["scores"].values()):
+                if ln["images"]:
                     self._evaluate(ln)
         self.status = status
 
