@@ -34,6 +34,9 @@ class Layer:
     kernel_regularizer = None   # a regularizers.L1L2 whose penalty the model adds to the loss
 
     def __init__(self, name=None):
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            # a name keys the params tree and the weights file ("C1/kernel"): text without "/"
+            raise ValueError(f"{self.kind}: name must be a non-empty string without '/', got {name!r:.80}")
         self.name = name
         self.input_shape = self.output_shape = None
 
@@ -100,10 +103,11 @@ class InputLayer(Layer):
 
     def __init__(self, shape, name=None):
         super().__init__(name)
-        shape = tuple(int(s) for s in shape)
-        if not shape or any(s < 1 for s in shape):
-            raise ValueError(f"Input: shape must be positive sizes without the batch axis, e.g. (32, 32, 1); got {shape}")
-        self.input_shape = self.output_shape = shape
+        if not isinstance(shape, (tuple, list, np.ndarray)) or not len(shape) or any(
+                isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
+            raise ValueError(f"Input: shape must be a tuple of positive ints without the batch axis, e.g. "
+                             f"(32, 32, 1); got {shape!r:.80}")
+        self.input_shape = self.output_shape = tuple(int(s) for s in shape)
 
     def config(self):
         return {"shape": list(self.output_shape)}
@@ -446,8 +450,9 @@ class Dropout(Layer):
 
     def __init__(self, rate, name=None):
         super().__init__(name)
-        if not 0 <= rate < 1:
-            raise ValueError(f"{self.label}: rate must be in [0, 1), got {rate}")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) \
+                or not 0 <= rate < 1:                # NaN fails this too
+            raise ValueError(f"{self.label}: rate must be in [0, 1) (a number), got {rate!r:.80}")
         self.rate = float(rate)
 
     def config(self):

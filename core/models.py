@@ -58,6 +58,8 @@ class Model:
             raise ValueError("Model: inputs must be the tensor returned by layers.Input(shape)")
         if not isinstance(outputs, L.Node):
             raise ValueError("Model: outputs must be a tensor made by calling layers on the input")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Model: name must be a non-empty string, got {name!r:.40}")
         self.name = name
         self.params = None          # fit() keeps the latest (finite) params here, Keras-style
         self.stop_training = False  # a callback may set this to end fit() after the current batch
@@ -84,6 +86,14 @@ class Model:
         visit(outputs, frozenset())
         if order[0] is not inputs:
             raise ValueError("Model: outputs are not computed from the given inputs")
+        others = [n for n in order[1:] if isinstance(n.layer, L.InputLayer)]
+        if others:
+            # the forward pass feeds one input; another would have nothing to read (an IndexError deep inside)
+            raise ValueError(f"Model: the outputs also read Input "
+                             f"{', '.join(repr(n.layer.name or 'unnamed') for n in others)} besides the given "
+                             f"inputs; a model has one input, from which every layer must be reached")
+        if len(order) == 1:
+            raise ValueError("Model: outputs are the inputs themselves; add at least one layer")
         return order
 
     def _name_layers(self):
@@ -156,24 +166,42 @@ class Model:
                 params[layer.name] = p
         return params
 
-    def check_params(self, params, where="params"):
-        """Raise ValueError if params do not fit this architecture (missing/extra layers, wrong shapes)."""
-        expected = {l.name: l for l in self.layers if l.weights}
-        missing = sorted(set(expected) - set(params))
-        extra = sorted(set(params) - set(expected))
+    def param_shapes(self):
+        """{layer_name: {weight: shape}} of this architecture (worked out once, from one init)."""
+        if getattr(self, "_param_shapes", None) is None:
+            self._param_shapes = {k: {w: a.shape for w, a in v.items()} for k, v in self.init(seed=0).items()}
+        return self._param_shapes
+
+    def check_params(self, params, where="params", extra_ok=False):
+        """Raise ValueError if params do not fit this architecture (missing/extra layers, weights, shapes, arrays
+        that are not numbers). extra_ok=True lets other layers' weights be there too (a decoder_of model reads its
+        own from the whole autoencoder's params)."""
+        if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+            raise ValueError(f"{where} must be a dict {{layer_name: {{weight_name: array}}}} for model "
+                             f"'{self.name}', got {type(params).__name__}"
+                             + (" holding a non-dict" if isinstance(params, dict) else ""))
+        shapes = self.param_shapes()
+        missing = sorted(set(shapes) - set(params))
+        extra = [] if extra_ok else sorted(set(params) - set(shapes))
         if missing or extra:
             raise ValueError(f"{where} do not match model '{self.name}': "
                              + (f"missing layers {missing}" if missing else "")
                              + ("; " if missing and extra else "") + (f"unexpected layers {extra}" if extra else ""))
-        reference = self.init(seed=0)
-        for name, layer in expected.items():
-            if set(params[name]) != set(layer.weights):
+        layers = {l.name: l for l in self.layers}
+        for name, want_shapes in shapes.items():
+            if set(params[name]) != set(want_shapes):
                 raise ValueError(f"{where}: layer '{name}' has weights {sorted(params[name])}, "
-                                 f"expected {sorted(layer.weights)}")
-            for w in layer.weights:
-                got, want = np.shape(params[name][w]), reference[name][w].shape
+                                 f"expected {sorted(want_shapes)}")
+            for w, want in want_shapes.items():
+                a = params[name][w]
+                got = np.shape(a)
                 if tuple(got) != want:
-                    raise ValueError(f"{where}: {layer.kind} '{name}' {w} has shape {tuple(got)}, expected {want}")
+                    raise ValueError(f"{where}: {layers[name].kind} '{name}' {w} has shape {tuple(got)}, "
+                                     f"expected {want}")
+                kind = getattr(getattr(a, "dtype", None), "kind", "O")
+                if kind in "OUSb":
+                    raise ValueError(f"{where}: {layers[name].kind} '{name}' {w} must be an array of numbers, got "
+                                     f"dtype {getattr(a, 'dtype', type(a).__name__)}")
 
     def trainable_params(self, params):
         """The part of params the optimizer moves: every layer with weights but the frozen ones (trainable=False).
@@ -206,6 +234,10 @@ class Model:
     # -- forward and backward --------------------------------------------------------------------------------
     def _check_input(self, x):
         shape = np.shape(x)
+        kind = getattr(getattr(x, "dtype", None), "kind", None) or np.asarray(x).dtype.kind
+        if kind not in "biuf":
+            raise ValueError(f"model '{self.name}': the input must be numbers (pixels), got dtype "
+                             f"{getattr(x, 'dtype', None) or np.asarray(x).dtype}")
         if tuple(shape[1:]) != self.input_shape:
             raise ValueError(f"model '{self.name}' expects input (N, {', '.join(map(str, self.input_shape))}), "
                              f"got shape {tuple(shape)}")
@@ -266,7 +298,9 @@ class Model:
 
     def apply(self, params, x, training=False, return_activations=False, rng=None):
         """x (N, *input_shape) -> output (N, *output_shape); with return_activations, a dict of every layer's output
-        ({"input": x, layer_name: output, ...}, in order) for feature-map views."""
+        ({"input": x, layer_name: output, ...}, in order) for feature-map views. Params of other layers may be
+        there too (a decoder_of model reads the whole autoencoder's)."""
+        self.check_params(params, extra_ok=True)
         outs, _ = self.forward(params, x, training, rng)
         if return_activations:
             return {n.layer.name: o for n, o in zip(self.nodes, outs)}
@@ -282,14 +316,42 @@ class Model:
         {layer_name: array (N, *that layer's output shape)} in node order, "input" (dL/dx) first, as
         backward(keep_grads=True) gives them (the backward-pass explorer's tensors)."""
         loss_fn = losses.get(loss, **loss_kwargs)
+        self.check_params(params)
         outs, caches = self.forward(params, x, training, rng)
         value, dout = self.loss(params, outs[-1], y, loss_fn)
         if return_activation_grads:
             return (value, *self.backward(params, dout, caches, keep_grads=True))
         return value, self.backward(params, dout, caches)
 
+    def _check_batches(self, where, x, batch_size, y=None):
+        """x (and y) as arrays, checked before any work: numbers of the input's shape, not empty, as many labels as
+        inputs, batch_size a positive int. ValueError naming `where` and the argument."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"{where}: batch_size must be a positive int, got {batch_size!r:.40}")
+        x = np.asarray(x)
+        if x.ndim == 0 or len(x) == 0:
+            raise ValueError(f"{where}: x is empty (shape {x.shape}); give at least one image")
+        self._check_input(x[:1])
+        if y is None:
+            return x
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != len(x):
+            raise ValueError(f"{where}: {len(x)} inputs but {len(y) if y.ndim else 'a scalar of'} labels (y of "
+                             f"shape {y.shape})")
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{where}: labels y must be numbers (class ids, one-hot rows or targets), got dtype "
+                             f"{y.dtype}, e.g. {y.reshape(-1)[0]!r:.40}")
+        out = tuple(self.output_shape)
+        if y.shape[1:] not in (out[:-1], out):
+            shape = lambda t: "(" + ", ".join(["N", *map(str, t)]) + ("," if not t else "") + ")"
+            raise ValueError(f"{where}: labels y of shape {y.shape} do not fit outputs {shape(out)}: give class ids "
+                             f"{shape(out[:-1])} or one-hot / targets {shape(out)}")
+        return x, y
+
     def predict(self, params, x, batch_size=256):
         """Outputs for x in batches (no dropout)."""
+        x = self._check_batches("predict", x, batch_size)
+        self.check_params(params, extra_ok=True)
         return np.concatenate([self.apply(params, x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
     def evaluate(self, params, x, y, loss="categorical_crossentropy", batch_size=256, return_dict=False,
@@ -302,6 +364,8 @@ class Model:
         shape -> the loss alone (a float), as Keras gives [loss, *metrics]. return_dict=True: {"loss", ...} with
         the names fit's History uses."""
         loss_fn = losses.get(loss, **loss_kwargs)
+        x, y = self._check_batches("evaluate", x, batch_size, y)
+        self.check_params(params)
         kind = metrics.target_kind(y, self.output_shape)
         total, counts = 0.0, {}
         for i in range(0, len(x), batch_size):
@@ -324,19 +388,33 @@ class Model:
         params. Callbacks are objects with any of on_train_batch_end(step, logs) and on_epoch_end(epoch, logs); one
         may set model.stop_training = True. Each batch is one core.step.train_step; a loss that diverges (NaN/inf,
         or more than core.step.DIVERGE_FACTOR times the run's first) raises NonFiniteLossError, keeping the last
-        good params.
+        good params. Bad arguments raise ValueError naming them before anything changes; a ValueError met later
+        (e.g. a label out of range in a later batch) leaves model.params as they were before the call.
         """
-        x, y = np.asarray(x), np.asarray(y)
-        if len(x) != len(y):
-            raise ValueError(f"fit: {len(x)} inputs but {len(y)} labels")
-        if len(x) == 0:
-            raise ValueError("fit: no training examples")
-        self._check_input(x[:1])
+        x, y = self._check_batches("fit", x, batch_size, y)
+        for name, value in (("epochs", epochs), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name == "epochs"
+                                                                                              else 0):
+                raise ValueError(f"fit: {name} must be a {'positive' if name == 'epochs' else 'non-negative'} int, "
+                                 f"got {value!r:.40}")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(f"fit: validation_data must be a pair (x, y), got {type(validation_data).__name__}")
+            validation_data = self._check_batches("fit: validation_data", validation_data[0], 256, validation_data[1])
         opt = optimizers.get(optimizer)
         loss_fn = losses.get(loss, **loss_kwargs)
         params = params if params is not None else self.params if self.params is not None else self.init(seed)
         self.check_params(params)
-        self.params = params
+        previous, self.params = self.params, params
+        try:
+            return self._fit_epochs(x, y, epochs, batch_size, opt, loss_fn, validation_data, callbacks, params, seed,
+                                    shuffle)
+        except ValueError:
+            self.params = previous    # a failed call changes nothing
+            raise
+
+    def _fit_epochs(self, x, y, epochs, batch_size, opt, loss_fn, validation_data, callbacks, params, seed, shuffle):
+        """fit's loop, once its arguments are checked."""
         state = opt.init(self.trainable_params(params))
         rng = np.random.default_rng(seed)
         history = History()
@@ -424,7 +502,10 @@ def lenet5(activation="relu", pooling="max", input_shape=(32, 32, 1), classes=10
 
     61,706 weights: 156, 0, 2416, 0, 48120, 0 (flatten), 10164, 850.
     """
-    pool = {"max": L.MaxPooling2D, "average": L.AveragePooling2D, "avg": L.AveragePooling2D}[pooling]
+    pools = {"max": L.MaxPooling2D, "average": L.AveragePooling2D, "avg": L.AveragePooling2D}
+    if not isinstance(pooling, str) or pooling not in pools:
+        raise ValueError(f"lenet5: pooling must be 'max' or 'average', got {pooling!r:.40}")
+    pool = pools[pooling]
     stack = [L.Input(input_shape, name="input"),
              L.Conv2D(6, 5, activation=activation, name="C1"), pool(2, name="S2"),
              L.Conv2D(16, 5, activation=activation, name="C3"), pool(2, name="S4"),
@@ -465,6 +546,13 @@ def _check_architecture(config):
         raise ValueError(f"model architecture is malformed: the first layer is {specs[0]['kind']!r:.40}, not Input")
 
 
+def _widths(widths, n, owner):
+    """`n` positive ints (channels per stage), or ValueError naming `owner`."""
+    if not isinstance(widths, (tuple, list)) or len(widths) != n:
+        raise ValueError(f"{owner}: widths must be {n} positive ints (channels per stage), got {widths!r:.60}")
+    return [L.arithmetic.check_positive_int(w, "widths", owner) for w in widths]
+
+
 def autoencoder(input_shape=(28, 28, 1), code_size=16, widths=(8, 16), output_activation="sigmoid"):
     """An autoencoder (input = target, learned without labels): conv/pool down to a code of `code_size` numbers,
     the layer named "code", then back up to the input's size, sigmoid pixels in [0, 1] (train with loss="mse").
@@ -480,7 +568,7 @@ def autoencoder(input_shape=(28, 28, 1), code_size=16, widths=(8, 16), output_ac
         raise ValueError(f"autoencoder: input height and width must be multiples of 4 (two 2x2 poolings), "
                          f"got {input_shape}")
     code_size = L.arithmetic.check_positive_int(code_size, "code_size", "autoencoder")
-    w1, w2 = widths
+    w1, w2 = _widths(widths, 2, "autoencoder")
     small = (h // 4, w // 4, w2)
     return Sequential([L.Input(input_shape, name="input"),
                        L.Conv2D(w1, 3, padding="same", activation="relu", name="enc_conv1"),
@@ -515,7 +603,7 @@ def segmenter(input_shape=(28, 28, 1), classes=11, widths=(8, 16, 32), context=3
         raise ValueError(f"segmenter: input height and width must be multiples of 4 (two 2x2 poolings), "
                          f"got {input_shape}")
     classes = L.arithmetic.check_positive_int(classes, "classes", "segmenter")
-    w1, w2, w3 = widths
+    w1, w2, w3 = _widths(widths, 3, "segmenter")
     window = (min(7, h // 4), min(7, w // 4))
     conv = lambda width, name: L.Conv2D(width, 3, padding="same", activation="relu", name=name)
     inputs = L.Input(input_shape, name="input")

@@ -156,7 +156,7 @@ class Compiled:
         """ValueError (naming the layer, weight and shapes) unless params fit this model exactly."""
         if not isinstance(params, dict) or set(params) != set(self._shapes) or any(
                 not isinstance(params[k], dict) or set(params[k]) != set(self._shapes[k]) for k in self._shapes):
-            self.model.check_params(params if isinstance(params, dict) else {}, where)   # its message says what
+            self.model.check_params(params, where)   # its message says what
         for name, ws in self._shapes.items():
             for w, shape in ws.items():
                 if tuple(np.shape(params[name][w])) != shape:
@@ -170,7 +170,7 @@ class Compiled:
         if y is not None:
             ys, out, n = tuple(np.shape(y)), tuple(self.model.output_shape), np.shape(x)[0]
             if not ys or ys[0] != n or ys[1:] not in (out[:-1], out):
-                shape = lambda s: "(" + ", ".join(["N", *map(str, s)]) + ")"
+                shape = lambda s: "(" + ", ".join(["N", *map(str, s)]) + ("," if not s else "") + ")"
                 raise ValueError(f"model '{self.model.name}': labels must be {shape(out[:-1])} class ids or "
                                  f"{shape(out)} (one-hot, or a target of the outputs' shape) for {n} inputs, "
                                  f"got shape {ys}")
@@ -223,9 +223,10 @@ class Compiled:
         """
         self.check_params(params)
         self._check_batch(x_all, y_all)
-        if not 1 <= batch_size <= np.shape(x_all)[0]:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or not 1 <= batch_size <= np.shape(x_all)[0]:
             raise ValueError(f"train_epoch: batch_size must be between 1 and the {np.shape(x_all)[0]} examples, "
-                             f"got {batch_size}")
+                             f"got {batch_size!r:.40}")
         if self.mesh is not None and batch_size % self.mesh.size:
             raise ValueError(f"train_epoch: batch_size {batch_size} must divide evenly over the mesh's "
                              f"{self.mesh.size} devices")
@@ -247,10 +248,12 @@ class Compiled:
         """The mean loss and what can be measured over x, y in jitted batches (no dropout), as Model.evaluate:
         (loss, accuracy) for labels, (loss, pixel_accuracy, mean_iou) for masks, the loss alone for a regression
         target; return_dict=True: {"loss", ...} with the names of fit's History."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"evaluate: batch_size must be a positive int, got {batch_size!r:.40}")
+        if len(x) == 0:
+            raise ValueError(f"model '{self.model.name}': evaluate got an empty batch: x of shape {np.shape(x)}")
         self.check_params(params)
         self._check_batch(x, y)
-        if len(x) == 0:
-            raise ValueError(f"model '{self.model.name}': evaluate got an empty batch (shape {np.shape(x)})")
         kind = metrics.target_kind(y, self.model.output_shape)     # on the host: one-hot is told by values
         fn = self._jit("evaluate", None, None, kind)
         total, counts = 0.0, {}
