@@ -280,7 +280,8 @@ def test_language_switch_to_korean(browser_page):
     page.locator(".lang-switch button", has_text=i18n.LANGUAGES["ko"]).click()
     page.locator(".page-title", has_text=i18n.text("ko", "title")).wait_for(timeout=STEP_TIMEOUT_MS)
     page.locator(".lab-tabs", has_text=i18n.text("ko", "tab_conv")).wait_for(timeout=STEP_TIMEOUT_MS)
-    # the conv lab was rebuilt in Korean too (attached: the pooling tab may be the one shown)
+    # the conv lab is rebuilt in Korean when its tab opens again (a switch rebuilds the open room at once)
+    page.locator(".lab-tabs .bk-tab", has_text=i18n.text("ko", "tab_conv")).click()
     page.locator(".conv-numbers", has_text=i18n.text("ko", "numbers_title")).wait_for(
         state="attached", timeout=STEP_TIMEOUT_MS)
     assert page.evaluate("document.documentElement.dataset.ready") == "true"
