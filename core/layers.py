@@ -155,7 +155,7 @@ class Conv2D(Layer):
         c = self.input_shape[2]
         # Glorot uniform (Keras' default): variance balanced between fan-in and fan-out.
         limit = math.sqrt(6.0 / (kh * kw * c + kh * kw * self.filters))
-        params = {"kernel": rng.uniform(-limit, limit, (kh, kw, c, self.filters)).astype(np.float32)}
+        params = {"kernel": rng.uniform(-limit, limit, self._kernel_shape(c)).astype(np.float32)}
         if self.use_bias:
             params["bias"] = np.zeros(self.filters, np.float32)
         return params
@@ -179,17 +179,22 @@ class Conv2D(Layer):
         a = z if fuse else activations.forward(self.activation, z, inplace=True)
         return a, (cache, a)
 
+    _kernel_backward = staticmethod(conv.conv2d_backward)
+
+    def _kernel_shape(self, in_channels):
+        return (*self.kernel_size, in_channels, self.filters)       # HWIO
+
     def backward(self, params, dout, cache, need_dx=True):
         conv_cache, a = cache
         dz = activations.backward(self.activation, dout, a)
-        dx, dk, db = conv.conv2d_backward(dz, conv_cache, need_dx)
+        dx, dk, db = self._kernel_backward(dz, conv_cache, need_dx)
         grads = {"kernel": dk}
         if self.use_bias:
             grads["bias"] = db
         return dx, grads
 
 
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(Conv2D):
     """The convolution turned round, a decoder's learned upsampling: each input pixel adds its values times the
     kernel onto a kh x kw patch of the output, the patches `strides` apart, so the map grows.
 
@@ -198,23 +203,18 @@ class Conv2DTranspose(Layer):
     """
 
     kind = "Conv2DTranspose"
-    weights = ("kernel", "bias")
+    _kernel_backward = staticmethod(conv.conv2d_transpose_backward)     # im2col and two products
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None,
                  trainable=True, kernel_regularizer=None, name=None):
-        super().__init__(name)
-        self.filters = arithmetic.check_positive_int(filters, "filters", self.label)
-        self.kernel_size = arithmetic.pair(kernel_size, "kernel_size", self.label)
-        self.strides = arithmetic.pair(strides, "strides", self.label)
         if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise ValueError(f"{self.label}: padding must be 'valid' or 'same', got {padding!r}")
-        self.padding = padding.lower()
-        self.use_bias = check_bool(use_bias, "use_bias", self.label)
-        self.activation = activations.check(activation, self.label)
-        self.trainable = check_bool(trainable, "trainable", self.label)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer, self.label)
-        if not self.use_bias:
-            self.weights = ("kernel",)
+            raise ValueError(f"{self.kind}{f' {name!r}' if isinstance(name, str) else ''}: padding must be "
+                             f"'valid' or 'same', got {padding!r:.40}")
+        super().__init__(filters, kernel_size, strides, padding, use_bias, activation, trainable, kernel_regularizer,
+                         name)
+
+    def _kernel_shape(self, in_channels):
+        return (*self.kernel_size, self.filters, in_channels)       # Keras' layout for the transposed kernel
 
     def build(self, input_shape):
         _check_rank(self, input_shape, 3, "a 4-D input (N, H, W, C)")
@@ -222,41 +222,15 @@ class Conv2DTranspose(Layer):
         self.input_shape, self.output_shape = tuple(input_shape), (ho, wo, self.filters)
         return self.output_shape
 
-    def init(self, rng):
-        kh, kw = self.kernel_size
-        c = self.input_shape[2]
-        limit = math.sqrt(6.0 / (kh * kw * c + kh * kw * self.filters))     # Glorot uniform, as Conv2D
-        params = {"kernel": rng.uniform(-limit, limit, (kh, kw, self.filters, c)).astype(np.float32)}
-        if self.use_bias:
-            params["bias"] = np.zeros(self.filters, np.float32)
-        return params
-
-    def count_params(self):
-        return arithmetic.conv_params(self.kernel_size, self.input_shape[2], self.filters, self.use_bias)
-
     def mults(self):
         return arithmetic.conv_transpose_mults(self.input_shape[:2], self.output_shape[:2], self.kernel_size,
                                                self.input_shape[2], self.filters, self.use_bias)
-
-    def config(self):
-        return {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding, "use_bias": self.use_bias, "activation": self.activation,
-                "trainable": self.trainable, "kernel_regularizer": _regularizer_config(self)}
 
     def forward(self, params, x, training=False, rng=None):
         z, cache = conv.conv2d_transpose_forward(x, params["kernel"], params.get("bias"), self.strides,
                                                  self.padding, self.label)
         a = activations.forward(self.activation, z, inplace=True)
         return a, (cache, a)
-
-    def backward(self, params, dout, cache, need_dx=True):
-        conv_cache, a = cache
-        dz = activations.backward(self.activation, dout, a)
-        dx, dk, db = conv.conv2d_transpose_backward(dz, conv_cache, need_dx)
-        grads = {"kernel": dk}
-        if self.use_bias:
-            grads["bias"] = db
-        return dx, grads
 
 
 class UpSampling2D(Layer):
