@@ -73,16 +73,17 @@ TIMELINE = (
     (1998, 1, 0, "story_tl_lenet", "story_tl_lenet_detail"),
     (2010, 1, 0, "story_tl_imagenet", "story_tl_imagenet_detail"),
     (2012, 1, 1, "story_tl_alexnet", "story_tl_alexnet_detail"),
-    (2014, 1, 0, "story_tl_vgg", "story_tl_vgg_detail"),
-    (2014, 1, 2, "story_tl_gan", "story_tl_gan_detail"),
-    (2015, 1, 1, "story_tl_resnet", "story_tl_resnet_detail"),
+    (2014, 1, 2, "story_tl_vgg", "story_tl_vgg_detail"),
+    (2014, 1, 3, "story_tl_gan", "story_tl_gan_detail"),
+    (2015, 1, 4, "story_tl_resnet", "story_tl_resnet_detail"),
     (2007, 0, 0, "story_tl_gpu", "story_tl_gpu_detail"),
     (2010, 0, 1, "story_tl_data", "story_tl_data_detail"),
     (2010, 0, 2, "story_tl_relu", "story_tl_relu_detail"),
-    (2012, 0, 0, "story_tl_crossentropy", "story_tl_crossentropy_detail"),
-    (2012, 0, 3, "story_tl_dropout", "story_tl_dropout_detail"),
-    (2014, 0, 1, "story_tl_adam", "story_tl_adam_detail"),
+    (2012, 0, 3, "story_tl_crossentropy", "story_tl_crossentropy_detail"),
+    (2012, 0, 4, "story_tl_dropout", "story_tl_dropout_detail"),
+    (2014, 0, 5, "story_tl_adam", "story_tl_adam_detail"),
 )
+LEVELS = 6          # label rows per lane (the years 2010-2015 crowd: one row each)
 
 # The live widgets' settings: defaults and what restore() accepts (the lecture's numbers are the defaults).
 SIDES = (28, 32, 64, 128, 224, 256, 512)
@@ -255,7 +256,9 @@ def shade(v, lo, hi, signed=False):
         r, g, b = (255, round(255 * (1 - t)), round(255 * (1 - t))) if t >= 0 else \
             (round(255 * (1 + t)), round(255 * (1 + t)), 255)
         return f"rgb({r},{g},{b})"
-    t = 0.0 if hi == lo else (float(v) - lo) / (hi - lo)
+    if hi == lo:
+        return "rgb(246,246,246)"       # a blank grid (the pictures' inputs): pale, so marks on it read
+    t = (float(v) - lo) / (hi - lo)
     g = round(40 + 200 * t)
     return f"rgb({g},{g},{g})"
 
@@ -269,7 +272,10 @@ def grid(values, x, y, cell, numbers=False, signed=False, marks=(), mark="#e4572
         parts.append(f'<rect x="{x + c * cell}" y="{y + r * cell}" width="{cell}" height="{cell}" '
                      f'fill="{shade(v, lo, hi, signed)}" stroke="#999" stroke-width="0.5"/>')
         if numbers:
-            dark = not signed and (hi == lo or (v - lo) / (hi - lo) < 0.55)
+            if signed:          # white on a strong red or blue, black on the pale ones
+                dark = abs(float(v)) > 0.6 * (max(abs(lo), abs(hi)) or 1.0)
+            else:
+                dark = hi != lo and (v - lo) / (hi - lo) < 0.55
             parts.append(f'<text x="{x + c * cell + cell / 2}" y="{y + r * cell + cell / 2 + 4}" font-size="11" '
                          f'text-anchor="middle" fill="{"#fff" if dark else "#000"}">{v:g}</text>')
     for r, c in marks:
@@ -378,20 +384,21 @@ def svg_lenet(lang, n):
 
 def svg_timeline(lang):
     """The Bokeh timeline's data as a static SVG (for the page before Python starts)."""
-    x0, x1, width = 1976, 2018, 820
+    x0, x1, width, axis = 1976, 2024, 820, 30 + LEVELS * 16
     px = lambda year: 20 + (year - x0) / (x1 - x0) * (width - 40)   # noqa: E731
-    body = f'<line x1="20" y1="150" x2="{width - 20}" y2="150" stroke="#333"/>'
-    for year in range(1980, 2020, 5):
-        body += text_at(px(year), 166, year, size=10, anchor="middle")
+    body = f'<line x1="20" y1="{axis}" x2="{width - 20}" y2="{axis}" stroke="#333"/>'
+    for year in range(1980, 2025, 5):
+        body += text_at(px(year), axis + 16, year, size=10, anchor="middle")
     for year, lane, level, label, _ in TIMELINE:
-        y = 130 - level * 16 if lane else 190 + level * 16
+        y = axis - 20 - level * 16 if lane else axis + 40 + level * 16
         colour = "#29335c" if lane else "#e4572e"
-        body += f'<circle cx="{px(year)}" cy="150" r="4" fill="{colour}"/>'
-        body += f'<line x1="{px(year)}" y1="150" x2="{px(year)}" y2="{y}" stroke="{colour}" stroke-opacity="0.4"/>'
+        body += f'<circle cx="{px(year)}" cy="{axis}" r="4" fill="{colour}"/>'
+        body += f'<line x1="{px(year)}" y1="{axis}" x2="{px(year)}" y2="{y}" stroke="{colour}" stroke-opacity="0.4"/>'
         body += text_at(px(year) + 3, y + (0 if lane else 9), f"{year} {i18n.text(lang, label)}", size=10)
+    height = axis + 50 + LEVELS * 16
     body += text_at(20, 14, i18n.text(lang, "story_lane_cnn"), size=11, weight="bold")
-    body += text_at(20, 250, i18n.text(lang, "story_lane_why"), size=11, weight="bold")
-    return svg(width, 258, body, i18n.text(lang, "story_history_title"))
+    body += text_at(20, height - 6, i18n.text(lang, "story_lane_why"), size=11, weight="bold")
+    return svg(width, height, body, i18n.text(lang, "story_history_title"))
 
 
 def section_text(lang, key, text_key, numbers):
@@ -564,20 +571,23 @@ def timeline_data(lang):
 def timeline_view(lang, section):
     """The history as a Bokeh timeline: milestones above the axis, why it worked below; hover for details."""
     source = ColumnDataSource(timeline_data(lang), name="story-timeline-source")
-    fig = figure(height=340, sizing_mode="stretch_width", x_range=Range1d(1976, 2021), y_range=Range1d(-2.4, 2.0),
+    top, bottom = 0.6 + 0.45 * LEVELS, -0.6 - 0.45 * LEVELS
+    fig = figure(height=460, sizing_mode="stretch_width", x_range=Range1d(1976, 2024), y_range=Range1d(bottom, top),
                  tools="pan,xwheel_zoom,reset", toolbar_location="right", name="story-timeline",
                  css_classes=["story-timeline"])
     fig.segment(x0="x", y0="y0", x1="x", y1="y", source=source, line_color="colour", line_alpha=0.5, line_width=2)
     dots = fig.scatter(x="x", y="y", source=source, size=10, color="colour")
     fig.scatter(x="x", y="y0", source=source, size=7, color="colour")
     fig.add_layout(LabelSet(x="x", y="y", text="label", source=source, x_offset=7, y_offset=-7,
-                            text_font_size="10pt", text_color="colour"))
+                            text_font_size="10pt", text_color="colour", background_fill_color="white",
+                            background_fill_alpha=0.85))
     fig.add_tools(HoverTool(renderers=[dots], tooltips=[("", "@label"), ("", "@detail")]))
     fig.yaxis.visible = False
     fig.ygrid.visible = False
     fig.xaxis.axis_label = i18n.text(lang, "story_year")
-    fig.line(x=[1976, 2021], y=[0, 0], color="#333")
-    fig.text(x=[1977, 1977], y=[1.7, -2.2], text=[i18n.text(lang, "story_lane_cnn"), i18n.text(lang, "story_lane_why")],
+    fig.line(x=[1976, 2024], y=[0, 0], color="#333")
+    fig.text(x=[1977, 1977], y=[top - 0.4, bottom + 0.15],
+             text=[i18n.text(lang, "story_lane_cnn"), i18n.text(lang, "story_lane_why")],
              text_font_size="11pt", text_font_style="bold", text_color=["#29335c", "#e4572e"])
     view = section(widgets=(pn.pane.Bokeh(fig, sizing_mode="stretch_width"),))
     return types.SimpleNamespace(panel=view.panel, refresh=lambda: None, figure=fig, source=source, links=view.links)
