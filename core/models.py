@@ -176,11 +176,20 @@ class Model:
         """Raise ValueError if params do not fit this architecture (missing/extra layers, weights, shapes, arrays
         that are not numbers). extra_ok=True lets other layers' weights be there too (a decoder_of model reads its
         own from the whole autoencoder's params)."""
+        shapes = self.param_shapes()
+        # The common case first, in a few microseconds (apply calls this on every batch): all there and fitting.
+        if isinstance(params, dict) and (extra_ok or len(params) == len(shapes)):
+            try:
+                if all(params[n].keys() == ws.keys() and all(params[n][w].shape == s and params[n][w].dtype.kind
+                                                             not in "OUSb" for w, s in ws.items())
+                       for n, ws in shapes.items()):
+                    return
+            except (KeyError, AttributeError, TypeError):
+                pass                      # something is off: the checks below say what
         if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
             raise ValueError(f"{where} must be a dict {{layer_name: {{weight_name: array}}}} for model "
                              f"'{self.name}', got {type(params).__name__}"
                              + (" holding a non-dict" if isinstance(params, dict) else ""))
-        shapes = self.param_shapes()
         missing = sorted(set(shapes) - set(params))
         extra = [] if extra_ok else sorted(set(params) - set(shapes))
         if missing or extra:
@@ -245,16 +254,23 @@ class Model:
             raise ValueError(f"model '{self.name}': the batch is empty (shape {tuple(shape)}); give at least one image")
 
     def forward(self, params, x, training=False, rng=None):
-        """Run every layer; returns (outputs per node, caches per node) for `backward`."""
+        """Run every layer; returns (outputs per node, caches per node) for `backward`. Params of other layers
+        may be there too (a decoder_of model reads the whole autoencoder's)."""
         self._check_input(x)
         outs, caches = [x], [None]
-        for i in range(1, len(self.nodes)):
-            layer = self.nodes[i].layer
-            ins = self.inputs_of[i]
-            arg = [outs[j] for j in ins] if layer.merges else outs[ins[0]]
-            out, cache = layer.forward(params.get(layer.name, {}), arg, training, rng)
-            outs.append(out)
-            caches.append(cache)
+        try:
+            for i in range(1, len(self.nodes)):
+                layer = self.nodes[i].layer
+                ins = self.inputs_of[i]
+                arg = [outs[j] for j in ins] if layer.merges else outs[ins[0]]
+                out, cache = layer.forward(params.get(layer.name, {}), arg, training, rng)
+                outs.append(out)
+                caches.append(cache)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+            # Checked only when something failed (a check on every call cost 5% of a batch-1 forward pass): params
+            # that do not fit get check_params' message, naming the layer, instead of a KeyError deep inside.
+            self.check_params(params, extra_ok=True)
+            raise
         return outs, caches
 
     def backward(self, params, dout, caches, keep_grads=False):
@@ -300,7 +316,6 @@ class Model:
         """x (N, *input_shape) -> output (N, *output_shape); with return_activations, a dict of every layer's output
         ({"input": x, layer_name: output, ...}, in order) for feature-map views. Params of other layers may be
         there too (a decoder_of model reads the whole autoencoder's)."""
-        self.check_params(params, extra_ok=True)
         outs, _ = self.forward(params, x, training, rng)
         if return_activations:
             return {n.layer.name: o for n, o in zip(self.nodes, outs)}
@@ -316,7 +331,7 @@ class Model:
         {layer_name: array (N, *that layer's output shape)} in node order, "input" (dL/dx) first, as
         backward(keep_grads=True) gives them (the backward-pass explorer's tensors)."""
         loss_fn = losses.get(loss, **loss_kwargs)
-        self.check_params(params)
+        self.check_params(params, extra_ok=True)     # a few microseconds, next to a forward and a backward pass
         outs, caches = self.forward(params, x, training, rng)
         value, dout = self.loss(params, outs[-1], y, loss_fn)
         if return_activation_grads:
