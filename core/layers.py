@@ -91,7 +91,7 @@ def _regularizer_config(layer):
     return None if layer.kernel_regularizer is None else layer.kernel_regularizer.get_config()
 
 
-def check_bool(value, what, owner):
+def _check_bool(value, what, owner):
     """value if it is a bool (or NumPy bool), else ValueError naming `owner`: the string "False" is not False."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{owner}: {what} must be True or False, got {value!r}")
@@ -135,9 +135,9 @@ class Conv2D(Layer):
         self.kernel_size = arithmetic.pair(kernel_size, "kernel_size", self.label)
         self.strides = arithmetic.pair(strides, "strides", self.label)
         self.padding = arithmetic.check_padding(padding, self.label)
-        self.use_bias = check_bool(use_bias, "use_bias", self.label)
+        self.use_bias = _check_bool(use_bias, "use_bias", self.label)
         self.activation = activations.check(activation, self.label)
-        self.trainable = check_bool(trainable, "trainable", self.label)
+        self.trainable = _check_bool(trainable, "trainable", self.label)
         self.kernel_regularizer = regularizers.get(kernel_regularizer, self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
@@ -369,8 +369,8 @@ class Dense(Layer):
         super().__init__(name)
         self.units = arithmetic.check_positive_int(units, "units", self.label)
         self.activation = activations.check(activation, self.label)
-        self.use_bias = check_bool(use_bias, "use_bias", self.label)
-        self.trainable = check_bool(trainable, "trainable", self.label)
+        self.use_bias = _check_bool(use_bias, "use_bias", self.label)
+        self.trainable = _check_bool(trainable, "trainable", self.label)
         self.kernel_regularizer = regularizers.get(kernel_regularizer, self.label)
         if not self.use_bias:
             self.weights = ("kernel",)
