@@ -251,7 +251,7 @@ HOSTILE = [
      "unknown layer kind 'Conv3D'"),
     ("filters='many'", lambda: with_arrays(set_in(["layers", 1, "config", "filters"], "many")), "filters"),
     ("an input of infinite size", lambda: with_arrays(set_in(["layers", 0, "config", "shape"], [1e999, 32, 1])),
-     "OverflowError"),
+     r"Input: shape must be .*got \[inf, 32, 1\]"),
     ("a layer fed from nowhere", lambda: with_arrays(set_in(["layers", 2, "inputs"], ["nowhere"])), "malformed"),
     ("a layer with no inputs", lambda: with_arrays(set_in(["layers", 2, "inputs"], [])), "malformed"),
     ("a config that is a list", lambda: with_arrays(set_in(["layers", 1, "config"], [1, 2])),
