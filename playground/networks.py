@@ -71,7 +71,7 @@ def section_view(page, key, module, t):
         run.refresh()
         results.refresh()
         busy = state.experiment.status in ("running", "paused")
-        for widget in settings.locked:
+        for widget in settings.flat:            # locked while a run is in progress
             widget.disabled = busy
 
     return types.SimpleNamespace(panel=panel, refresh=refresh, section=sec, settings=settings, run=run,

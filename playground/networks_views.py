@@ -22,14 +22,14 @@ th { background: #f4f4f4; }
 """
 
 
-def settings_view(section, t, labels, options=None, widths=None):
+def settings_view(section, t, labels, options=None):
     """A widget per setting of section.SETTINGS (labels: setting -> i18n key; options: option -> i18n key for the
     choices), bound to section.settings; a refused value goes back to the one in force. css class:
     <section.css>-<setting> with _ as -."""
     specs, w = section.SETTINGS, {}
     for name, spec in specs.items():
         css = [f"{section.css}-{name.replace('_', '-')}"]
-        label, value, width = t(labels[name]), section.settings[name], (widths or {}).get(name, 130)
+        label, value, width = t(labels[name]), section.settings[name], 130
         if spec[0] == "int":
             w[name] = pn.widgets.IntInput(label=label, value=value, start=spec[2], end=spec[3], width=width,
                                           css_classes=css)
@@ -66,7 +66,7 @@ def settings_view(section, t, labels, options=None, widths=None):
         else:
             widget.param.watch(lambda event, name=name: changed(name, event.new), "value")
     flat = [x for widget in w.values() for x in (widget if isinstance(widget, list) else [widget])]
-    return types.SimpleNamespace(widgets=w, sync=sync, locked=flat, flat=flat)
+    return types.SimpleNamespace(widgets=w, sync=sync, flat=flat)
 
 
 def run_view(section, t, act):
