@@ -72,6 +72,15 @@ def test_gaussian_size_sigma_stride_padding_and_bias_all_reach_core(lab):
     assert (fig.x_range.end, fig.y_range.start) == (23, 19)         # the plot follows the new shape
 
 
+def test_size_and_sigma_are_enabled_only_for_the_filters_that_have_them(lab):
+    # Disabled, never hidden: a widget shown or hidden makes BokehJS lay out the whole page (a slow redraw).
+    w = lab.widgets
+    for name, size_on, sigma_on in (("gaussian", True, True), ("box", True, False), ("sobel_x", False, False)):
+        w["filter"].value = name
+        assert (w["size"].disabled, w["sigma"].disabled) == (not size_on, not sigma_on), name
+        assert w["size"].visible and w["sigma"].visible
+
+
 def test_sobel_magnitude_and_canny_come_from_core_filters(lab):
     lab.widgets["filter"].value = "sobel"
     np.testing.assert_array_equal(shown(lab.sources["output"]), filters.sobel_magnitude(lab.state["image"]))
