@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -40,8 +41,12 @@ def build(force=True, dist=paths.DIST):
             return dist
         tmp = staging / f"dist-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
+        started = time.time()
         try:
             assemble_into(tmp)
+            # The stamp says when the sources were read, not when the build ended: a source edited while it
+            # ran is newer than the stamp, so the next build(force=False) does not serve the old one.
+            os.utime(tmp / "site.json", (started, started))
             swap_in(tmp, dist)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

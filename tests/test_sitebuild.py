@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tarfile
 import tokenize
 import types
@@ -500,6 +501,23 @@ def fake_repo(root):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(rel)
     return root
+
+
+def test_a_source_edited_during_the_build_leaves_the_site_stale(tmp_path, monkeypatch):
+    # The stamp is the build's start: an edit made while the build ran is not taken for built.
+    root = fake_repo(tmp_path / "repo")
+    monkeypatch.setattr(sb.paths, "CACHE", tmp_path / "cache")
+
+    def fake_assemble(site):
+        site.mkdir(parents=True)
+        (site / "index.html").write_text("built")
+        later = time.time() + 5                       # the edit, after the build read the sources
+        os.utime(root / "core" / "a.py", (later, later))
+        (site / "site.json").write_text("{}")
+        os.utime(site / "site.json", (later + 5, later + 5))   # written at the end, as assemble_into does
+    monkeypatch.setattr(sb.assemble, "assemble_into", fake_assemble)
+    dist = sb.assemble.build(dist=tmp_path / "dist")
+    assert sb.assemble.stale(dist, root)
 
 
 def test_stale_when_any_source_is_newer_than_the_build(tmp_path):
