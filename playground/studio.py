@@ -766,9 +766,10 @@ def stop_waiting(page):
         page.waiting = None
 
 
-def create_page(lang="en", trainer=None, data=None, autorun=True):
+def create_page(lang="en", trainer=None, data=None, autorun=True, on_trainer=None):
     """The studio page. Pass `trainer` to keep a model across a rebuild (e.g. a language switch): call the old
     page's close() first (it stops its training callback); the new page takes a running run over.
+    on_trainer(trainer) is called once the page has its trainer (the data may arrive after the page is built).
 
     In the static site the MNIST subset arrives just after the page is ready: until it is there the page says it
     is loading and retries every DATA_RETRY_MS (page.retry() does one try). autorun=False leaves the periodic
@@ -794,6 +795,8 @@ def create_page(lang="en", trainer=None, data=None, autorun=True):
                 return False
         stop_waiting(page)
         build_studio(page, trainer, t)
+        if on_trainer is not None:
+            on_trainer(trainer)
         if page.pending is not None:                    # a link's settings, asked for while the data loaded
             notices = restore(page, page.pending)
             page.pending = None
@@ -872,11 +875,12 @@ def apply_settings(trainer, data):
 
 def room(session, lang):
     """The studio as a room of the page (see app.py): the trainer (model, weights, curves, a run in progress) is
-    kept in the session on leave(), so a rebuilt page (a language switch) takes it over."""
-    page = create_page(lang, trainer=getattr(session, "trainer", None))
+    kept in the session as soon as it exists, so a rebuilt page (a language switch) takes it over and the other
+    rooms see the model being trained (the Backprop tab's finite-difference check takes its weights)."""
+    page = create_page(lang, trainer=getattr(session, "trainer", None),
+                       on_trainer=lambda trainer: setattr(session, "trainer", trainer))
 
     def leave():
-        session.trainer = page.trainer or getattr(session, "trainer", None)
         page.close()                   # stops this page's callbacks (the trainer's run goes on in the next page)
 
     page.leave = leave

@@ -1,5 +1,7 @@
 """The LeNet studio page driven through its widgets and callbacks (no server, no browser): what it shows is what
 the trainer and core computed; bad input shows a message and keeps the model."""
+import types
+
 import numpy as np
 import panel as pn
 import pytest
@@ -324,3 +326,16 @@ def test_the_code_view_shows_the_model_as_core_and_keras(page):
     assert "Adam(learning_rate=0.002, beta_1=0.9, beta_2=0.999)" in keras
     page.widgets["optimizer"].value = "rmsprop"
     assert "RMSprop(learning_rate=0.002, rho=0.9)" in page.views.code.keras.object
+
+
+def test_the_studio_room_lends_its_trainer_to_the_session_at_once(data, monkeypatch):
+    # The Backprop tab's check takes the studio's trained weights from session.trainer while the studio is open;
+    # before, the session saw the trainer only after a rebuild.
+    monkeypatch.setattr(studio.training, "load_data", lambda: data)
+    session = types.SimpleNamespace()
+    page = studio.room(session, "en")
+    assert session.trainer is page.trainer is not None
+    page.leave()
+    again = studio.room(session, "ko")                  # a language switch takes the same trainer over
+    assert again.trainer is session.trainer is page.trainer
+    again.leave()
