@@ -16,9 +16,9 @@ Sobel x, stride 2, no padding (urlstate.encode, as "copy link" writes it).
   machinery itself costs (parse, restore, redraw), without building a room.
 The two timed from ready include building a lab in the worker, what opening its tab by a click costs as well.
 
---preload-labs measures a variant of the site, made in the benchmark's private copy: its worker loads the
-packages only labs use (site.json's after_ready, less Pillow) before starting the app when the URL names a lab,
-so Python can build that lab before the first draw (playground.app.lab_packages_loaded).
+When the URL names a lab, the site's worker loads the packages only labs use (site.json's after_ready, less
+Pillow) before starting the app, so Python builds that lab before the first draw (static/worker.js,
+playground.app.lab_packages_loaded); the benchmark's former --preload-labs variant is now the site.
 Prints medians with min..max. Not a test: figures depend on the machine and what else it runs.
 """
 import argparse
@@ -102,33 +102,14 @@ def wants():
     return first, second, third, json
 
 
-PRELOAD = """  if (/[#&]tab=(?!story(&|$))/.test(self.location.hash)) {   // (benchmarks/story_url.py --preload-labs)
-    await pyodide.loadPackage((config.after_ready || []).filter((n) => n !== "pillow"), { messageCallback: () => {} });
-  }
-"""
-
-
-def preload_labs(dist):
-    worker = dist / "worker.js"
-    text = worker.read_text()
-    anchor = "  const app = await playgroundBoot.start("
-    if anchor not in text:
-        raise SystemExit(f"{worker}: no {anchor.strip()!r} to put the preload before")
-    worker.write_text(text.replace(anchor, PRELOAD + anchor, 1))
-    (dist / "worker.js.gz").unlink(missing_ok=True)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dist", type=Path, help="an already built site to measure (default: dist/, rebuilt if stale)")
-    ap.add_argument("--preload-labs", action="store_true", help="measure the variant described above")
     args = ap.parse_args()
     snapshot = tempfile.TemporaryDirectory(prefix="cnn-story-dist-")
     dist = Path(snapshot.name) / "dist"
     shutil.copytree(args.dist or h.ensure_built(), dist)
-    if args.preload_labs:
-        preload_labs(dist)
     (start_hash, start_want), (next_hash, next_want), (same_hash, same_want), json = wants()
 
     text, ready, at_start, after, same = [], [], [], [], []
