@@ -13,7 +13,7 @@ import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, Image, LinearColorMapper, Plot, Quad, Range1d, Title
 from bokeh.palettes import RdBu11, Viridis256
 
-from . import visual
+from . import views, visual
 
 CELL_PX = 22                    # screen pixels per cell of a small tensor
 MAX_PX = 360                    # a wide mosaic is shrunk to this
@@ -27,6 +27,7 @@ def heatmap(title, css, shape=(1, 1), signed=True, cell=CELL_PX):
     fig = Plot(title=Title(text=title, text_font_size="9pt"), x_range=Range1d(0, w), y_range=Range1d(h, 0),
                frame_width=max(40, w * px), frame_height=max(20, h * px), toolbar_location=None, min_border=4,
                name=css, css_classes=[css])
+    views.fit_title(fig)
     mapper = LinearColorMapper(palette=tuple(reversed(RdBu11)) if signed else Viridis256, low=-1 if signed else 0,
                                high=1, nan_color="#e0e0e0")
     source = ColumnDataSource({"image": [np.full(shape, np.nan, np.float32)], "dw": [w], "dh": [h]},
@@ -61,6 +62,7 @@ def show(h, array, title=None):
     h.source.data = {"image": [array], "dw": [cols], "dh": [rows]}
     if title is not None:
         fig.title.text = title
+    views.fit_title(fig)
 
 
 def tiles(tensor):

@@ -73,8 +73,9 @@ def curve_view(section, t):
         res = section.experiment.results
         curve = res["run"]["curve"] if "run" in res else {"images": [], "loss": []}
         test = res.get("test", {"images": [], "seconds": [], "mse": []})
-        src["train"].data = {"x": curve["images"], "y": curve["loss"]}
-        src["test"].data = {"x": test["images"], "y": test["mse"], "seconds": test["seconds"]}
+        networks_views.show_lines(fig, src, {"train": {"x": curve["images"], "y": curve["loss"]},
+                                             "test": {"x": test["images"], "y": test["mse"],
+                                                      "seconds": test["seconds"]}})
 
     src["test"].data = {"x": [], "y": [], "seconds": []}
     return types.SimpleNamespace(panel=pn.pane.Bokeh(fig), refresh=refresh, sources=src)

@@ -88,7 +88,7 @@ def results_view(section, t, data):
     designed kernels nearest to the learned ones; the distance table per run."""
     names = [t(f"model_{r}") for r in RUNS]
     acc_fig, acc_src = networks_views.lines_figure(t("nets_filters_acc_title"), t("epochs"), t("curve_acc"),
-                                                   f"{CSS}-accuracy", RUNS, names)
+                                                   f"{CSS}-accuracy", RUNS, names, y_range=(0, 1))
     tiles_fig, tiles_src = tile_plot(np.full((17, 35), np.nan), t("nets_filters_tiles"), f"{CSS}-tiles",
                                      width=6 * TILE_PX)
     table = pn.pane.HTML("", css_classes=[f"{CSS}-table"], stylesheets=[networks_views.TABLE_CSS])
@@ -97,9 +97,9 @@ def results_view(section, t, data):
 
     def refresh():
         runs = section.experiment.results.get("runs", {})
-        for r in RUNS:
-            acc = runs[r]["accuracy"] if r in runs else []
-            acc_src[r].data = {"x": list(range(1, len(acc) + 1)), "y": acc}
+        curves = {r: runs[r]["accuracy"] if r in runs else [] for r in RUNS}
+        networks_views.show_lines(acc_fig, acc_src, {r: {"x": list(range(1, len(acc) + 1)), "y": acc}
+                                                     for r, acc in curves.items()}, fixed_y=True)
         entry = runs.get(which.value)
         if entry is None:
             table.object = f"<i>{t('nets_filters_empty')}</i>"

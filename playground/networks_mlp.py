@@ -87,16 +87,18 @@ def results_view(section, t, data):
         done = section.experiment.results.get("models", {})
         head = "".join(f"<th>{t(k)}</th>" for k in ("nets_col_model", "nets_col_weights")) + "".join(
             f"<th>{t('nets_col_shift', k=k)}</th>" for k in SHIFTS)
-        rows = []
+        rows, shifts, losses = [], {}, {}
         for m in MODELS:
             entry = done.get(m)
             shifted = entry["shifted"] if entry else []
             cells = "".join(f"<td>{a:.1%}</td>" for a in shifted) + "<td>–</td>" * (len(SHIFTS) - len(shifted))
             weights = f"{entry['weights']:,}" if entry else f"{build(m).count_params():,}"
             rows.append(f"<tr><td>{html.escape(t(f'model_{m}'))}</td><td>{weights}</td>{cells}</tr>")
-            shift_src[m].data = {"x": list(SHIFTS[:len(shifted)]), "y": shifted}
+            shifts[m] = {"x": list(SHIFTS[:len(shifted)]), "y": shifted}
             curve = entry["run"]["curve"] if entry else {"images": [], "loss": []}
-            loss_src[m].data = {"x": curve["images"], "y": curve["loss"]}
+            losses[m] = {"x": curve["images"], "y": curve["loss"]}
+        networks_views.show_lines(shift_fig, shift_src, shifts, fixed_y=True)
+        networks_views.show_lines(loss_fig, loss_src, losses)
         table.object = f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
     arithmetic = arithmetic_view(t)

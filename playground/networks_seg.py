@@ -106,7 +106,8 @@ def results_view(section, t, data):
     def refresh():
         res = section.experiment.results
         curve = res.get("iou", {"images": [], "seconds": [], "mean": []})
-        curve_src["mean"].data = {"x": curve["images"], "y": curve["mean"], "seconds": curve["seconds"]}
+        networks_views.show_lines(curve_fig, curve_src, {"mean": {"x": curve["images"], "y": curve["mean"],
+                                                                  "seconds": curve["seconds"]}}, fixed_y=True)
         if res.get("predicted") is None or shown["id"] == id(res["predicted"]):
             return
         shown["id"] = id(res["predicted"])

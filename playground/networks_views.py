@@ -6,11 +6,11 @@ studio's views do. Display only: the numbers come from core through the section'
 import types
 
 import panel as pn
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, Range1d
 from bokeh.palettes import Category10
 from bokeh.plotting import figure
 
-from . import networks_run
+from . import networks_run, views
 from .studio import message_text
 
 BUTTONS = ("start", "pause", "resume", "stop")
@@ -104,10 +104,13 @@ def progress_text(results, t):
     return t(key, **values)
 
 
-def lines_figure(title, x_label, y_label, css, series, labels, width=CURVE_W, height=CURVE_H, **kw):
-    """A line (with dots) per series on one figure; the sources are named <css>-<series>. Returns (fig, sources)."""
+def lines_figure(title, x_label, y_label, css, series, labels, width=CURVE_W, height=CURVE_H, y_range=None):
+    """A line (with dots) per series on one figure; the sources are named <css>-<series>. Returns (fig, sources).
+    Draw through show_lines. Fixed ranges (Range1d), 0..1 until there are points: an automatic range over no data
+    makes BokehJS warn and draw the empty plot without axes. y_range: (low, high) kept as it is."""
     fig = figure(title=title, width=width, height=height, x_axis_label=x_label, y_axis_label=y_label,
-                 tools="pan,wheel_zoom,reset", toolbar_location="right", name=css, css_classes=[css], **kw)
+                 x_range=Range1d(0, 1), y_range=Range1d(*(y_range or (0, 1))),
+                 tools="pan,wheel_zoom,reset", toolbar_location="right", name=css, css_classes=[css])
     sources = {}
     for i, (key, label) in enumerate(zip(series, labels)):
         colour = Category10[10][i % 10]
@@ -116,4 +119,14 @@ def lines_figure(title, x_label, y_label, css, series, labels, width=CURVE_W, he
         fig.scatter("x", "y", source=sources[key], color=colour, size=4)
     fig.legend.location = "top_right"
     fig.legend.click_policy = "hide"
+    fig.legend.visible = False                  # a legend over an empty plot floats over nothing
     return fig, sources
+
+
+def show_lines(fig, sources, data, fixed_y=False):
+    """data {series: columns with "x" and "y"} into lines_figure's sources, then views.fit_ranges over every
+    series' points (fixed_y: the y range stays)."""
+    for key, columns in data.items():
+        sources[key].data = columns
+    views.fit_ranges(fig, [x for source in sources.values() for x in source.data["x"]],
+                     None if fixed_y else [y for source in sources.values() for y in source.data["y"]])

@@ -27,7 +27,7 @@ from bokeh.palettes import Greys9
 from bokeh.plotting import figure
 
 from core import backprop, datasets, models, optimizers, surfaces
-from . import heatmaps, i18n, race, studio, training, urlstate
+from . import heatmaps, i18n, race, studio, training, urlstate, views
 
 SURFACES = ("rosenbrock", "saddle", "noisy_bowl")             # core.surfaces' names, in the order offered
 RACERS = {"SGD": "sgd", "Momentum": "momentum", "Nesterov": "nesterov", "Adagrad": "adagrad",
@@ -239,10 +239,11 @@ def lenet_view(state, t, act, pick):
     src = ColumnDataSource({"images": [], **{k: [] for k in training.OPTIMIZERS}}, name="opt-lenet-loss-source")
     fig = figure(title=t("opt_lenet_curves"), width=520, height=300, x_axis_label=t("x_images"),
                  y_axis_label=t("curve_loss"), tools="pan,wheel_zoom,reset,hover", name="opt-lenet-loss",
-                 css_classes=["opt-lenet-loss"])
+                 css_classes=["opt-lenet-loss"], x_range=Range1d(0, 1), y_range=Range1d(0, 1))   # see fit_ranges
     for name, label in zip(training.OPTIMIZERS, RACERS):
         fig.line("images", name, source=src, color=COLOURS[label], line_width=2, legend_label=t("opt_" + name))
     fig.legend.location = "top_right"
+    fig.legend.visible = False
     slots = [heatmaps.heatmap("", f"opt-state-{i}", shape=(5, 35), signed=True) for i in range(3)]
     slot_panes = [pn.pane.Bokeh(h.figure) for h in slots]
     note = pn.pane.HTML("", css_classes=["opt-lenet-note"])
@@ -257,10 +258,12 @@ def lenet_view(state, t, act, pick):
             w[key].disabled = rc is not None and rc.status in ("running", "paused")
         if rc is None:
             src.data = {"images": [], **{k: [] for k in training.OPTIMIZERS}}
+            views.fit_ranges(fig, [], [])
             return
         longest = max(rc.lanes.values(), key=lambda ln: len(ln["curve"]["images"]))["curve"]["images"]
         src.data = {"images": list(longest), **{k: _padded(ln["curve"]["loss"], len(longest))
                                                for k, ln in rc.lanes.items()}}
+        views.fit_ranges(fig, longest, [y for k in rc.lanes for y in src.data[k]])
         stopped = [f"{t('opt_' + k)}: {ln['message']}" for k, ln in rc.lanes.items() if ln["message"]]
         note.object = "<br>".join(stopped)
 

@@ -22,7 +22,7 @@ from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
 from core import datasets, models, optimizers
-from . import i18n, race, studio, studio_arch, training, urlstate
+from . import i18n, race, studio, studio_arch, training, urlstate, views
 
 RUNS = ("plain", "dropout", "decay", "l2")
 COLOURS = {"plain": "#7f7f7f", "dropout": "#1f77b4", "decay": "#d62728", "l2": "#2ca02c"}
@@ -134,8 +134,8 @@ def settings_view(state, t, configure):
 def curves_view(state, t):
     """Training accuracy (solid) and test accuracy (dashed) of the runs against images seen."""
     fig = figure(title=t("reg_curves_title"), width=560, height=320, x_axis_label=t("x_images"),
-                 y_axis_label=t("curve_acc"), y_range=Range1d(0, 1.02), tools="pan,wheel_zoom,reset,hover",
-                 name="reg-curves", css_classes=["reg-curves"])
+                 y_axis_label=t("curve_acc"), x_range=Range1d(0, 1), y_range=Range1d(0, 1.02),   # see fit_ranges
+                 tools="pan,wheel_zoom,reset,hover", name="reg-curves", css_classes=["reg-curves"])
     sources = {}
     for run in RUNS:
         for split, dash in (("train", "solid"), ("test", "dashed")):
@@ -145,12 +145,14 @@ def curves_view(state, t):
             sources[(run, split)] = src
     fig.legend.location = "bottom_right"
     fig.legend.label_text_font_size = "8pt"
+    fig.legend.visible = False
 
     def refresh():
         rc = state["race"]
         for (run, split), src in sources.items():
             s = rc.lanes[run]["scores"][split] if rc is not None else {"images": [], "accuracy": []}
             src.data = {"x": list(s["images"]), "y": list(s["accuracy"])}
+        views.fit_ranges(fig, [x for src in sources.values() for x in src.data["x"]])     # y: 0..1.02 always
 
     return types.SimpleNamespace(panel=pn.pane.Bokeh(fig), refresh=refresh, figure=fig, sources=sources)
 

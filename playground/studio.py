@@ -130,6 +130,7 @@ def tile_plot(array, title, css, width=MAP_PX):
     fig.axis.visible = False
     mapper.update(low=0.0, high=1.0, nan_color="#d0d0d0")
     source.data = {"image": [array], "dw": [array.shape[1]], "dh": [array.shape[0]]}
+    views.fit_title(fig)
     return fig, source
 
 
@@ -140,6 +141,7 @@ def set_tiles(fig, source, array, width):
         fig.y_range.update(start=h, end=0)
         fig.frame_width = width
         fig.frame_height = max(20, round(width * h / w))
+        views.fit_title(fig)
     source.data = {"image": [array], "dw": [w], "dh": [h]}
 
 

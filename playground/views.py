@@ -2,6 +2,7 @@
 
 No numerics here: these only show arrays and numbers that core computed.
 """
+import math
 import types
 
 import numpy as np
@@ -69,6 +70,32 @@ def show_array(fig, source, mapper, array):
         fig.y_range.update(start=h, end=0)
         fig.frame_height = max(40, round(fig.frame_width * h / w))
     source.data = {"image": [array], "dw": [w], "dh": [h]}
+
+
+def fit_title(fig):
+    """Room on the right of the frame for a plot's title (drawn on the canvas from the frame's left edge, never
+    wrapped, so a title longer than a narrow frame is cut off): min_border_right grows to what the title needs,
+    estimated from its characters (Hangul and other wide ones about 1 em, the rest at most 0.65 em)."""
+    text, size = fig.title.text or "", fig.title.text_font_size or "13px"
+    em = float(size[:-2]) * (4 / 3 if size.endswith("pt") else 1)
+    need = sum(em if ord(ch) >= 0x1100 else 0.65 * em for ch in text) + 4
+    fig.min_border_right = max(4, round(need - fig.frame_width))
+
+
+def fit_ranges(fig, xs, ys=None):
+    """A curve plot's Range1d ranges over its points: x from the lowest to the highest of xs, y (unless ys is None,
+    a fixed y range) from 0 or the lowest finite y to a little over the highest; its legend shown once there is a
+    point. Until then the ranges stay as made (0..1): an automatic range over no data makes BokehJS warn and draw
+    the empty plot without axes, and a legend over an empty plot floats over nothing."""
+    xs = list(xs)
+    if xs:
+        fig.x_range.update(start=min(xs), end=max(xs) if max(xs) > min(xs) else min(xs) + 1)
+    ys = [y for y in (ys or []) if y is not None and math.isfinite(y)]
+    if ys:
+        low, high = min(0.0, min(ys)), max(ys)
+        fig.y_range.update(start=low, end=high + 0.05 * (high - low) if high > low else low + 1)
+    if fig.legend:
+        fig.legend.visible = bool(xs)
 
 
 def mark(fig, name, color, fill_alpha=0.0):

@@ -76,5 +76,16 @@ def fresh_browser(playwright, profile=None):
             context.close()
 
 
+def logged_page(context):
+    """(page, log): a new page of `context`, every request URL of the context in log["requests"] and every
+    console error or uncaught exception of the page in log["errors"] (the e2e tests assert both stay clean)."""
+    log = {"requests": [], "errors": []}
+    context.on("request", lambda request: log["requests"].append(request.url))
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
+    page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
+    return page, log
+
+
 def in_ci():
     return bool(os.environ.get("CI"))

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from playground import i18n
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, serve
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, logged_page, serve
 
 if not os.path.exists(CHROMIUM) and not in_ci():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs this test",
@@ -35,11 +35,7 @@ def set_number(page, css, value):
 
 def test_the_networks_tab_trains_both_models_and_shows_core_numbers():
     with serve(ensure_built()) as site, sync_playwright() as playwright, fresh_browser(playwright) as context:
-        log = {"requests": [], "errors": []}
-        context.on("request", lambda request: log["requests"].append(request.url))
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
-        page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
+        page, log = logged_page(context)
         page.goto(site)
         page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
         page.locator(".lab-tabs .bk-tab", has_text=i18n.text("en", "tab_networks")).click()

@@ -585,3 +585,31 @@ def test_a_large_jpeg_is_decoded_at_a_fraction_then_averaged():
     big = np.dstack([photo(3000, 4096, seed=s) for s in range(3)])
     decoded, size, factor = conv_lab.decode_upload(png_bytes(big, "JPEG"))   # 1/8, then 2x2 averages
     assert size == (3000, 4096) and factor == 16 and decoded.shape == (187, 256, 3)
+
+
+def test_curve_ranges_are_fixed_until_there_are_points_and_then_span_them():
+    # An automatic range over no data makes BokehJS warn and draw no axes: curves keep 0..1 until points come.
+    from bokeh.models import Range1d
+    from bokeh.plotting import figure
+    fig = figure(x_range=Range1d(0, 1), y_range=Range1d(0, 1))
+    fig.line([], [], legend_label="train")
+    views.fit_ranges(fig, [], [])
+    assert (fig.x_range.start, fig.x_range.end, fig.y_range.start, fig.y_range.end) == (0, 1, 0, 1)
+    assert not fig.legend[0].visible
+    views.fit_ranges(fig, [32, 64, 96], [2.3, float("nan"), 0.4])
+    assert (fig.x_range.start, fig.x_range.end) == (32, 96)
+    assert fig.y_range.start == 0 and fig.y_range.end == pytest.approx(2.3 * 1.05)
+    assert fig.legend[0].visible
+    views.fit_ranges(fig, [5], None)                         # one point; y kept
+    assert (fig.x_range.start, fig.x_range.end) == (5, 6) and fig.y_range.end == pytest.approx(2.3 * 1.05)
+
+
+@pytest.mark.parametrize("title", ["∂L/∂dense kernel", "3×3 풀링 결과에 도착한 기울기", "ok"])
+def test_a_title_longer_than_its_frame_gets_room_on_the_right(title):
+    from playground import heatmaps
+    h = heatmaps.heatmap(title, "t", shape=(16, 2))          # a 44-pixel frame
+    fig = h.figure
+    wide = sum(2 if ord(ch) >= 0x1100 else 1 for ch in title)
+    assert fig.frame_width + fig.min_border_right >= 6 * wide     # 9pt: wider than 6 px a character
+    heatmaps.show(h, np.zeros((16, 2)), title="x")
+    assert fig.min_border_right == 4                          # a short title gives the room back

@@ -17,7 +17,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, import_sitebuild, in_ci, serve
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, import_sitebuild, in_ci, logged_page, serve
 
 NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 
@@ -64,11 +64,7 @@ def playwright():
 def browser_page(site, playwright):
     """One fresh-profile page for the module, loaded until ready; with every request and console error logged."""
     with fresh_browser(playwright) as context:
-        log = {"requests": [], "errors": []}
-        context.on("request", lambda request: log["requests"].append(request.url))
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
-        page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
+        page, log = logged_page(context)
         page.goto(site)
         page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
         from playground import i18n

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, serve
+from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, logged_page, serve
 
 NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 LOAD_TIMEOUT_MS = 120_000
@@ -40,11 +40,7 @@ def browser(site):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p, fresh_browser(p) as context:
         context.grant_permissions(["clipboard-read", "clipboard-write"])
-        log = {"requests": [], "errors": []}
-        context.on("request", lambda request: log["requests"].append(request.url))
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
-        page.on("pageerror", lambda e: log["errors"].append(f"uncaught: {e}"))
+        page, log = logged_page(context)
         yield page, log, site
 
 
