@@ -130,6 +130,7 @@ def test_missing_downloads_take_one_command_per_kind(cache, monkeypatch):
     wheels, sdists = ran[1][0], ran[2][0]
     assert wheels[-2:] == ["c==3.0", "d==4.0"] and "--only-binary=:all:" in wheels and "--no-deps" in wheels
     assert sdists[-1:] == ["e==5.0"] and "--no-binary=:all:" in sdists
+    assert "--no-build-isolation" in sdists     # pip prepares an sdist's metadata to download it: not in isolation
     assert len(ran) == 3, "f is cached: nothing fetched for it"
 
 
