@@ -48,6 +48,23 @@ def _host_scalar(x):
     return float(x) if isinstance(x, (np.ndarray, np.generic)) else x
 
 
+def _flushed(a):
+    """`a` (a state array the step just made) with its subnormal floats set to 0, in place; JAX values as they are.
+
+    A state that decays (momentum, moving averages) where the gradient stays 0 (a dead ReLU unit) runs down through
+    the subnormal range, and x86 arithmetic on subnormal floats is about ten times slower: Adam's step on LeNet-5
+    at batch 1 went from 1.1 to 1.5 ms after a thousand steps. Values under 1.2e-38 move no weight (they are
+    divided by sqrt(v) + eps, or multiplied by the learning rate); the flush costs about three element-wise passes.
+    """
+    tiny = _TINY.get(a.dtype) if isinstance(a, np.ndarray) else None
+    if tiny is not None:
+        np.multiply(a, np.abs(a) >= tiny, out=a)      # no branches: a masked write slows on mixed masks
+    return a
+
+
+_TINY = {np.dtype(t): np.finfo(t).tiny for t in (np.float32, np.float64)}    # the smallest normal float
+
+
 def _namespace(x):
     """The array library of x: jax.numpy for a traced JAX value, NumPy for everything else."""
     return x.__array_namespace__() if hasattr(x, "__array_namespace__") else np
@@ -153,7 +170,7 @@ class SGD:
             return tree_map(lambda p, g: _decay(p, lr, wd) - lr * g, params, grads), schedule
 
         def step(p, g, v):
-            v = m * v + g
+            v = _flushed(m * v + g)
             return _decay(p, lr, wd) - lr * ((g + m * v) if self.nesterov else v), v
 
         params, velocity = tree_unzip(tree_map(step, params, grads, state["velocity"]), 2)
@@ -204,15 +221,15 @@ class RMSprop:
         wd = self.weight_decay
         if not m:
             def step(p, g, avg):
-                avg = rho * avg + (1 - rho) * g * g
+                avg = _flushed(rho * avg + (1 - rho) * g * g)
                 return _decay(p, lr, wd) - lr * g / (avg + eps) ** 0.5, avg
 
             params, avg = tree_unzip(tree_map(step, params, grads, state["average"]), 2)
             return params, {**schedule, "average": avg}
 
         def step_m(p, g, avg, v):
-            avg = rho * avg + (1 - rho) * g * g
-            v = m * v + lr * g / (avg + eps) ** 0.5
+            avg = _flushed(rho * avg + (1 - rho) * g * g)
+            v = _flushed(m * v + lr * g / (avg + eps) ** 0.5)
             return _decay(p, lr, wd) - v, avg, v
 
         params, avg, v = tree_unzip(tree_map(step_m, params, grads, state["average"], state["momentum"]), 3)
@@ -241,8 +258,8 @@ class Adam:
         c1, c2 = _host_scalar(1 - b1 ** count), _host_scalar(1 - b2 ** count)
 
         def step(p, g, m, v):
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
+            m = _flushed(b1 * m + (1 - b1) * g)
+            v = _flushed(b2 * v + (1 - b2) * g * g)
             return _decay(p, lr, wd) - lr * (m / c1) / ((v / c2) ** 0.5 + eps), m, v
 
         params, m, v = tree_unzip(tree_map(step, params, grads, state["m"], state["v"]), 3)

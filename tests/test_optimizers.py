@@ -250,3 +250,25 @@ def test_get_is_case_blind_and_passes_objects_through():
     opt = optimizers.Adam(0.02)
     assert optimizers.get(opt) is opt
     assert isinstance(optimizers.get("RMSprop", rho=0.8), optimizers.RMSprop)
+
+
+@pytest.mark.parametrize("name,kwargs,keys", [
+    ("adam", {}, ("m", "v")), ("rmsprop", {}, ("average",)), ("rmsprop", {"momentum": 0.9}, ("average", "momentum")),
+    ("momentum", {}, ("velocity",)),
+])
+def test_a_decaying_state_never_holds_subnormal_floats(name, kwargs, keys):
+    # A weight whose gradient stays 0 (a dead ReLU unit) decays its state towards 0 through the subnormal floats,
+    # where x86 arithmetic is about ten times slower; the step sets them to 0 instead.
+    opt = optimizers.get(name, learning_rate=1e-3, **kwargs)
+    params = {"d": {"w": np.ones(4, np.float32)}}
+    state = opt.init(params)
+    tiny = np.finfo(np.float32).tiny
+    for key in keys:
+        state[key]["d"]["w"][:] = [tiny * 1.0001, -tiny * 1.0001, 1e-3, 0.0]   # one decay from subnormal
+    old = {key: state[key]["d"]["w"] for key in keys}                    # the arrays themselves, not copies
+    _, state = opt.update({"d": {"w": np.zeros(4, np.float32)}}, state, params)
+    for key in keys:
+        got = state[key]["d"]["w"]
+        assert not ((got != 0) & (np.abs(got) < tiny)).any(), (key, got)
+        assert got[2] != 0 and got[3] == 0 and (got[:2] == 0).all(), (key, got)
+        assert old[key][0] == np.float32(tiny * 1.0001)                # the step wrote new arrays, not the old
