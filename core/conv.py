@@ -92,7 +92,7 @@ def conv2d_forward(x, kernel, bias=None, stride=1, padding="valid", name="conv2d
     kh, kw, _, f = kernel.shape
     xp_shape = (n, h + sum(pads_h), w + sum(pads_w), c)
     out_hw = arithmetic.output_hw(xp_shape[1:3], (kh, kw), stride)
-    layout = conv_fast.choose_layout(layout, stride, out_hw, xp_shape[1:3], kernel.shape, name)
+    layout = conv_fast.choose_layout(layout, stride, out_hw, xp_shape[1:3], kernel.shape, n, name)
     cache = {"kernel": kernel, "x_shape": x.shape, "xp_shape": xp_shape, "out_hw": out_hw, "stride": stride,
              "pads": (pads_h, pads_w), "has_bias": bias is not None, "layout": layout}
     if layout != "rows":

@@ -12,11 +12,13 @@ BLAS, how many multiply-adds it takes. Each layout is a pair, like conv.py's lec
 `cache` comes in holding the shapes and settings conv2d_forward checked (kernel, x_shape, xp_shape, out_hw, pads,
 has_bias) and goes out with what the backward pass needs. Every layout here needs stride 1.
 
-- "shift" (CPython's usual pick): the input laid out channel-major (C, N, Hp*Wp) and flattened, so the window
-  offset (i, j) is a plain shift by i*Wp + j: im2col is kh*kw contiguous slice copies and col2im kh*kw
-  contiguous slice-adds. Each output row is computed Wp wide; its last kw-1 columns are thrown away.
-- "exact" (Pyodide): the input laid out (C, Hp, Wp, N), the batch innermost; the copies take only the Wo kept
-  columns (runs of Wo*N numbers), so the products do no wasted work.
+- "shift" (a few big images, e.g. the convolution lab's photo): the input laid out channel-major (C, N, Hp*Wp)
+  and flattened, so the window offset (i, j) is a plain shift by i*Wp + j: im2col is kh*kw contiguous slice
+  copies and col2im kh*kw contiguous slice-adds. Each output row is computed Wp wide; its last kw-1 columns are
+  thrown away.
+- "exact" (training batches on CPython; under Pyodide where "shift" would waste columns): the input laid out
+  (C, Hp, Wp, N), the batch innermost; the copies take only the Wo kept columns (runs of Wo*N numbers), so the
+  products do no wasted work.
 - "fft" (Pyodide, where it does less work): through 2-D Fourier transforms, where the products shrink to one
   (F, C) @ (C, N) per frequency.
 
@@ -267,11 +269,14 @@ LAYOUTS = {"shift": (shift_forward, shift_backward),
 # kernel, takes rows although shift was 1.2x faster there; no LeNet layer lies in between).
 SHIFT_MIN_KEPT = 0.6
 # Without BLAS the product itself is the cost, so under Pyodide the exact layout (no wasted columns) wins up to
-# 90% kept: measured as a training step, C3 (71% kept) 10% and C1 (88%) 1.5% faster than through "shift". On
-# CPython the shift layout is kept at every width: its copies were the cheaper when "exact" came in. (Since the
-# exact layout keeps the batch innermost, it has measured faster on CPython too, e.g. a LeNet-5 step at batch 32
-# 3.0 instead of 3.9 ms; the pick was left as measured before, to be re-timed on its own.)
+# 90% kept: measured as a training step, C3 (71% kept) 10% and C1 (88%) 1.5% faster than through "shift".
 EXACT_MAX_KEPT = 0.9
+# On CPython the exact layout's copies (runs of Wo*N numbers, one per output row) beat the shift layout's (one per
+# image, Ho*Wp long) once the batch is large against the rows: forward + backward at batch 32, LeNet's C1 1.06
+# against 1.26 ms and C3 1.13 against 1.57 ms (1.7x at batch 256), 3x3 "same" convolutions of 7-28 pixels
+# 1.1-1.4x. A few big images keep "shift" (a 256x256 photo at batch 1: 0.74 against 0.92 ms; about even at
+# batch 8 with its 252 rows): exact when batch * EXACT_ROWS_PER_IMAGE >= Ho.
+EXACT_ROWS_PER_IMAGE = 32
 # The work of one 2-D real transform of S points, in multiply-add equivalents: 3.2 * S * log2(S). Calibrated
 # under Pyodide, where a 16x16 transform took 2 us, as long as 6,600 multiply-adds of its products take
 # (np.einsum's scalar 6.6 GFLOP/s): 3.2 * 256 * 8 = 6,554.
@@ -293,24 +298,24 @@ def _fft_pays(out_hw, padded_hw, kernel_shape):
     return transforms < direct
 
 
-def pick_layout(stride, out_hw, padded_hw, kernel_shape):
+def pick_layout(stride, out_hw, padded_hw, kernel_shape, batch):
     """The fastest layout of this convolution on this platform (backend.WASM): "rows" (conv.py's), or a key of
-    LAYOUTS. stride (sh, sw), out_hw (Ho, Wo), padded_hw (Hp, Wp), kernel_shape (kh, kw, C, F)."""
+    LAYOUTS. stride (sh, sw), out_hw (Ho, Wo), padded_hw (Hp, Wp), kernel_shape (kh, kw, C, F), batch N."""
     wo, wp = out_hw[1], padded_hw[1]
     if stride == (1, 1) and backend.WASM and _fft_pays(out_hw, padded_hw, kernel_shape):
         return "fft"
     if stride != (1, 1) or wo < SHIFT_MIN_KEPT * wp:
         return "rows"
-    if backend.WASM and wo < EXACT_MAX_KEPT * wp:
-        return "exact"
-    return "shift"
+    if backend.WASM:
+        return "exact" if wo < EXACT_MAX_KEPT * wp else "shift"
+    return "exact" if batch * EXACT_ROWS_PER_IMAGE >= out_hw[0] else "shift"
 
 
-def choose_layout(layout, stride, out_hw, padded_hw, kernel_shape, name="conv2d"):
+def choose_layout(layout, stride, out_hw, padded_hw, kernel_shape, batch, name="conv2d"):
     """`layout` once checked ("rows" or a key of LAYOUTS, the latter at stride 1 only), or pick_layout's choice
     when it is None. ValueError naming `name` otherwise."""
     if layout is None:
-        return pick_layout(stride, out_hw, padded_hw, kernel_shape)
+        return pick_layout(stride, out_hw, padded_hw, kernel_shape, batch)
     if layout != "rows" and layout not in LAYOUTS:
         raise ValueError(f"{name}: layout must be 'rows' or one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
     if layout != "rows" and stride != (1, 1):

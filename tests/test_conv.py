@@ -109,24 +109,26 @@ def test_max_pool_ties_do_not_double_the_gradient():
 
 
 def test_layouts_agree_and_accept_any_memory_order():
-    """The stride-1 "shift" path and the im2col "rows" path compute the same thing, for any input memory order."""
+    """The stride-1 "shift" and "exact" paths and the im2col "rows" path compute the same thing, for any input
+    memory order."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 2, 9, 10)).transpose(0, 2, 3, 1)     # NHWC view of channel-major memory
     k = rng.standard_normal((3, 3, 2, 4))
-    shift, cache = conv.conv2d_forward(x, k, None, 1, "same")
-    assert cache["layout"] == "shift"
-    contiguous, _ = conv.conv2d_forward(np.ascontiguousarray(x), k, None, 1, "same")
     ref = reference_conv(np.ascontiguousarray(x), k, 0, 1, "same")
-    np.testing.assert_allclose(shift, ref, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(contiguous, ref, rtol=1e-10, atol=1e-10)
+    assert conv.conv2d_forward(x, k, None, 1, "same")[1]["layout"] == "exact"      # a batch against 9 rows
+    for layout in ("shift", "exact"):
+        fast, _ = conv.conv2d_forward(x, k, None, 1, "same", layout=layout)
+        contiguous, _ = conv.conv2d_forward(np.ascontiguousarray(x), k, None, 1, "same", layout=layout)
+        np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(contiguous, ref, rtol=1e-10, atol=1e-10)
     # a window nearly as large as the input uses the rows path even at stride 1 (like LeNet's C5)
     k5 = rng.standard_normal((5, 5, 2, 3))
     rows, cache = conv.conv2d_forward(x[:, :6, :6, :], k5, None, 1, "valid")
     assert cache["layout"] == "rows"
     np.testing.assert_allclose(rows, reference_conv(np.ascontiguousarray(x[:, :6, :6, :]), k5, 0, 1, "valid"),
                                rtol=1e-10, atol=1e-10)
-    mx, cache = pooling.max_pool_forward(shift, 3)
-    np.testing.assert_allclose(mx, reference_pool(np.ascontiguousarray(shift), 3, 3, "valid", np.max))
+    mx, cache = pooling.max_pool_forward(fast, 3)       # the exact layout's (C, H, W, N) memory, pooled as is
+    np.testing.assert_allclose(mx, reference_pool(np.ascontiguousarray(fast), 3, 3, "valid", np.max))
     assert pooling.max_pool_backward(np.ones_like(mx), cache).sum() == mx.size
 
 

@@ -100,23 +100,28 @@ def test_an_unknown_layout_is_refused():
 # measured (benchmarks/pyodide_profile.py convs, benchmarks/bench_lenet.py): a change here changes the speed.
 LENET = {"C1": ((32, 32), (28, 28), (5, 5, 1, 6)), "C3": ((14, 14), (10, 10), (5, 5, 6, 16)),
          "C5": ((5, 5), (1, 1), (5, 5, 16, 120))}
-PICKS = {False: {"C1": "shift", "C3": "shift", "C5": "rows"},
+PICKS = {False: {"C1": "exact", "C3": "exact", "C5": "rows"},
          True: {"C1": "exact", "C3": "fft", "C5": "rows"}}
 
 
 @pytest.mark.parametrize("wasm", [False, True], ids=["cpython", "pyodide"])
-def test_the_cost_model_picks_for_lenet5_are_unchanged(monkeypatch, wasm):
+def test_the_cost_model_picks_for_lenet5(monkeypatch, wasm):
     """Under Pyodide, C3 through transforms; C1 (32x32 transforms for only 6 filters) and C5 (one output pixel)
-    directly. CPython, with BLAS, never takes the fft layout; a window nearly as wide as the input (C5) takes rows."""
+    directly. CPython, with BLAS, never takes the fft layout, and at batch 32 the exact layout; a window nearly as
+    wide as the input (C5) takes rows."""
     monkeypatch.setattr(backend, "WASM", wasm)
-    picks = {name: conv_fast.pick_layout((1, 1), out_hw, padded_hw, kernel)
+    picks = {name: conv_fast.pick_layout((1, 1), out_hw, padded_hw, kernel, 32)
              for name, (padded_hw, out_hw, kernel) in LENET.items()}
     assert picks == PICKS[wasm]
     # a 3x3 kernel over 14x14 (12 of 14 columns kept): under Pyodide too little work to pay for transforms, and
-    # the shift layout's 14% wasted product costs more than the exact layout's copies save
-    assert conv_fast.pick_layout((1, 1), (12, 12), (14, 14), (3, 3, 6, 16)) == ("exact" if wasm else "shift")
-    assert {conv_fast.pick_layout((2, 2), out_hw, padded_hw, kernel)
+    # the shift layout's 14% wasted product costs more than the exact layout's copies save (on CPython too)
+    assert conv_fast.pick_layout((1, 1), (12, 12), (14, 14), (3, 3, 6, 16), 32) == "exact"
+    assert {conv_fast.pick_layout((2, 2), out_hw, padded_hw, kernel, 32)
             for padded_hw, out_hw, kernel in LENET.values()} == {"rows"}      # stride 2: only rows
+    # the convolution lab's photo, one 256x256 image with a 5x5 kernel and "same" padding: on CPython the shift
+    # layout's few long copies beat the exact layout's one per output row until the batch is 8
+    photo = [conv_fast.pick_layout((1, 1), (256, 256), (260, 260), (5, 5, 1, 1), n) for n in (1, 7, 8)]
+    assert photo == (["shift"] * 3 if wasm else ["shift", "shift", "exact"])
 
 
 @pytest.mark.parametrize("wasm", [False, True], ids=["cpython", "pyodide"])

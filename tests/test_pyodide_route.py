@@ -21,7 +21,8 @@ def both_routes(monkeypatch, fn):
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_exact_conv_layout_matches_shift_and_rows(monkeypatch, rng, padding):
-    """A 3x3 kernel over 14x14 (12 or 14 of 16 columns kept) takes the "exact" layout on the Pyodide route only."""
+    """A 3x3 kernel over 14x14 (12 or 14 of 16 columns kept) takes the "exact" layout on both routes (on CPython
+    for its batch, under Pyodide for the shift layout's wasted columns); it equals "shift" and "rows"."""
     x = rng.standard_normal((3, 14, 14, 6))
     k = rng.standard_normal((3, 3, 6, 4))
     b = rng.standard_normal(4)
@@ -33,10 +34,13 @@ def test_exact_conv_layout_matches_shift_and_rows(monkeypatch, rng, padding):
         return cache["layout"], out, conv.conv2d_backward(dout, cache)
 
     (lay_c, out_c, grads_c), (lay_p, out_p, grads_p) = both_routes(monkeypatch, run)
-    assert (lay_c, lay_p) == ("shift", "exact")
-    np.testing.assert_allclose(out_p, out_c, rtol=1e-12, atol=1e-12)
-    for gp, gc in zip(grads_p, grads_c):
-        np.testing.assert_allclose(gp, gc, rtol=1e-12, atol=1e-12)
+    assert (lay_c, lay_p) == ("exact", "exact")
+    out_s, cache_s = conv.conv2d_forward(x, k, b, 1, padding, layout="shift")
+    grads_s = conv.conv2d_backward(dout, cache_s)
+    for out, grads in ((out_c, grads_c), (out_p, grads_p)):
+        np.testing.assert_allclose(out, out_s, rtol=1e-12, atol=1e-12)
+        for got, want in zip(grads, grads_s):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     # and against the plain im2col "rows" path
     xp = conv.pad_input(x, *conv.check_conv_input(x, k, 1, padding)[1:])
     ref = (conv.im2col(xp, (3, 3), (1, 1)) @ k.reshape(-1, 4) + b).reshape(out_c.shape)
