@@ -106,6 +106,27 @@ def test_the_story_links_open_each_lab_with_their_settings(browser):
     assert log["errors"] == []
 
 
+def test_every_lab_round_trips_its_settings_through_the_url(browser):
+    """For each lab, a URL holding settings (url_examples.EXAMPLES, none of them defaults) set while the page runs,
+    as a link or the back button sets it -> the lab shows them -> "copy link" writes them back: the same
+    settings, read from the address bar."""
+    from playground import app, urlstate
+    from url_examples import EXAMPLES
+    page, log, site = browser
+    page.goto(site)
+    page.wait_for_selector(READY, state="attached", timeout=LOAD_TIMEOUT_MS)
+    for tab in app.TABS[1:]:
+        example = EXAMPLES[tab]
+        # no language in the link: the address Python writes back ("&lang=en&s=...") is told from the link's
+        page.evaluate("h => { location.hash = h; }", urlstate.encode(tab, None, example))
+        page.wait_for_function(f"() => ({ACTIVE_TAB})() === {app.TABS.index(tab)}", timeout=STEP_TIMEOUT_MS)
+        page.locator("#app .url-copy button").click()
+        page.wait_for_function(f"() => location.hash.startsWith('#tab={tab}&lang=en')", timeout=STEP_TIMEOUT_MS)
+        got = hash_state(page).state
+        assert {k: got.get(k) for k in example} == example, (tab, got)
+    assert log["errors"] == []
+
+
 def test_a_changed_setting_reaches_the_url_and_a_reload_restores_it(browser):
     from playground import conv_lab
     page, log, _ = browser

@@ -9,17 +9,10 @@ import pytest
 from panel.io.location import Location
 
 from playground import app, i18n, urlstate
+from url_examples import EXAMPLES
 
 TABS = ("story", "conv", "pool")
 LANGS = ("en", "ko")
-
-# One changed setting per room, in its url_state's words, for rooms that take part in the protocol (the rest get
-# the round trip of their defaults).
-EXAMPLES = {
-    "story": {"mlp_units": 84, "rf_layers": 4, "rf_kernel": 5, "pool_kind": "avg", "ws_side": 32},
-    "conv": {"filter": "sobel_x", "stride": 2, "padding": "valid"},
-    "pool": {"kind": "avg", "size": 3, "stride": 3},
-}
 
 
 def parse(text):
