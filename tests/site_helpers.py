@@ -87,5 +87,14 @@ def logged_page(context):
     return page, log
 
 
+def skip_without_chromium(module_level=False):
+    """Skip the caller (a test, a fixture, or with module_level=True a whole module) when /usr/bin/chromium is
+    missing and $CI is unset: CI installs chromium and must run the browser tests."""
+    if not os.path.exists(CHROMIUM) and not in_ci():
+        import pytest
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs the browser tests",
+                    allow_module_level=module_level)
+
+
 def in_ci():
     return bool(os.environ.get("CI"))

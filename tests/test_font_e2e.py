@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from site_helpers import CHROMIUM, CHROMIUM_ARGS, READY, ensure_built, import_sitebuild, in_ci, serve
+from site_helpers import (CHROMIUM, CHROMIUM_ARGS, READY, ensure_built, import_sitebuild, in_ci, serve,
+                          skip_without_chromium)
 
-NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 FONT_LIMIT_KB = 120      # each woff2: the UI's few hundred Hangul syllables, not the 11,172 of the whole font
 
 # Distinct characters must draw distinct pixels: every missing glyph is drawn as the same box (.notdef).
@@ -64,8 +64,7 @@ def fonts_without_hangul(folder):
 
 @pytest.fixture(scope="module")
 def korean_page(tmp_path_factory):
-    if NO_BROWSER:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs the browser tests")
+    skip_without_chromium()
     if not shutil.which("fc-list") and not in_ci():
         pytest.skip("fc-list is not installed (apt-get install fontconfig); CI always runs the browser tests")
     from playwright.sync_api import sync_playwright   # pinned in requirements-dev.txt

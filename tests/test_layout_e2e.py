@@ -12,17 +12,14 @@ The first test shows the check fails on the layout issue 14 reported (a kernel t
 
 Skipped only when /usr/bin/chromium is missing and $CI is unset.
 """
-import os
 import shutil
 
 import pytest
 
 from playground import i18n
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, serve
+from site_helpers import READY, ensure_built, fresh_browser, serve, skip_without_chromium
 
-if not os.path.exists(CHROMIUM) and not in_ci():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs this test",
-                allow_module_level=True)
+skip_without_chromium(module_level=True)
 
 from playwright.sync_api import sync_playwright  # noqa: E402  (pinned in requirements-dev.txt)
 

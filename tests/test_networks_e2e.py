@@ -5,17 +5,12 @@ off 127.0.0.1 or console error.
 
 Skipped only without /usr/bin/chromium and $CI.
 """
-import os
 from urllib.parse import urlsplit
 
-import pytest
-
 from playground import i18n
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, logged_page, serve
+from site_helpers import READY, ensure_built, fresh_browser, logged_page, serve, skip_without_chromium
 
-if not os.path.exists(CHROMIUM) and not in_ci():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs this test",
-                allow_module_level=True)
+skip_without_chromium(module_level=True)
 
 from playwright.sync_api import sync_playwright  # noqa: E402  (pinned in requirements-dev.txt)
 

@@ -5,7 +5,6 @@ product shown, switch the language. Fails on any request that leaves 127.0.0.1 a
 
 Skipped only when /usr/bin/chromium is missing and $CI is unset (CI installs chromium and must run this).
 """
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -17,9 +16,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, import_sitebuild, in_ci, logged_page, serve
+from site_helpers import READY, ensure_built, fresh_browser, import_sitebuild, logged_page, serve, skip_without_chromium
 
-NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 
 LOAD_TIMEOUT_MS = 120_000
 STEP_TIMEOUT_MS = 20_000
@@ -53,8 +51,7 @@ def site(dist):
 
 @pytest.fixture(scope="module")
 def playwright():
-    if NO_BROWSER:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs the browser tests")
+    skip_without_chromium()
     from playwright.sync_api import sync_playwright   # pinned in requirements-dev.txt
     with sync_playwright() as p:
         yield p

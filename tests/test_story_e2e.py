@@ -6,15 +6,13 @@ for the module; fails on any console error and on any request off 127.0.0.1.
 
 Skipped only when /usr/bin/chromium is missing and $CI is unset (CI installs chromium and must run this).
 """
-import os
 import shutil
 from urllib.parse import urlsplit
 
 import pytest
 
-from site_helpers import CHROMIUM, READY, ensure_built, fresh_browser, in_ci, logged_page, serve
+from site_helpers import READY, ensure_built, fresh_browser, logged_page, serve, skip_without_chromium
 
-NO_BROWSER = not os.path.exists(CHROMIUM) and not in_ci()
 LOAD_TIMEOUT_MS = 120_000
 STEP_TIMEOUT_MS = 20_000
 
@@ -35,8 +33,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    if NO_BROWSER:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI always runs the browser tests")
+    skip_without_chromium()
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p, fresh_browser(p) as context:
         context.grant_permissions(["clipboard-read", "clipboard-write"])
